@@ -1,0 +1,110 @@
+"""Fixtures: simulators on 127.0.0.1 and an in-process tap runner that keeps every message."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stdout
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from skipcall_simulator import Dataset, RunningSimulator, Simulator, SimulatorConfig
+from tap_skipcall.client import SkipcallStream
+from tap_skipcall.tap import TapSkipcall
+
+
+@dataclass
+class SyncResult:
+    """Everything one tap run wrote, parsed."""
+
+    messages: list[dict[str, Any]]
+    error: BaseException | None = None
+    stderr: str = ""
+    records_by_stream: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for message in self.messages:
+            if message["type"] == "RECORD":
+                self.records_by_stream.setdefault(message["stream"], []).append(message["record"])
+
+    def records(self, stream: str = "calls") -> list[dict[str, Any]]:
+        return self.records_by_stream.get(stream, [])
+
+    def ids(self, stream: str = "calls") -> list[str]:
+        return [record["id"] for record in self.records(stream)]
+
+    @property
+    def states(self) -> list[dict[str, Any]]:
+        return [m["value"] for m in self.messages if m["type"] == "STATE"]
+
+    @property
+    def state(self) -> dict[str, Any] | None:
+        return self.states[-1] if self.states else None
+
+
+def run_tap(config: dict[str, Any], state: dict | None = None, catalog: dict | None = None,
+            *, expect_error: bool = False) -> SyncResult:
+    """Run a full sync in this process and collect the Singer messages it printed."""
+    out = io.StringIO()
+    error = None
+    with redirect_stdout(out):
+        try:
+            tap = TapSkipcall(config=config, state=state, catalog=catalog, parse_env_config=False)
+            tap.sync_all()
+        except Exception as exc:
+            if not expect_error:
+                raise
+            error = exc
+    if expect_error and error is None:
+        pytest.fail("the sync was expected to fail but succeeded")
+    messages = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+    return SyncResult(messages=messages, error=error)
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same retry logic, shorter waits: tests check behaviour, not patience."""
+    monkeypatch.setattr(SkipcallStream, "retry_base_seconds", 0.01)
+    monkeypatch.setattr(SkipcallStream, "retry_max_seconds", 0.05)
+
+
+@pytest.fixture
+def make_simulator():
+    """Start simulators on free ports; all are stopped after the test."""
+    started: list[RunningSimulator] = []
+
+    def factory(n_calls: int = 300, seed: int = 7, n_workspaces: int = 3,
+                **config: Any) -> RunningSimulator:
+        simulator = Simulator(Dataset(seed=seed, n_calls=n_calls, n_workspaces=n_workspaces),
+                              SimulatorConfig(**config))
+        running = RunningSimulator(simulator).start()
+        started.append(running)
+        return running
+
+    yield factory
+    for running in started:
+        running.stop()
+
+
+def tap_config(sim: RunningSimulator, **overrides: Any) -> dict[str, Any]:
+    """Settings pointing the tap at a simulator."""
+    return {"api_key": sim.simulator.config.api_key, "api_url": sim.url, **overrides}
+
+
+def visible_truth(sim: RunningSimulator) -> dict[str, dict[str, Any]]:
+    """The calls the API would list right now, with their current content."""
+    data = sim.simulator.data
+    hide = sim.simulator.config.hide_deleted
+    return {cid: call for cid, call in data.snapshot_calls().items()
+            if not (hide and call["deletedAt"])}
+
+
+def loaded_latest(*results: SyncResult) -> dict[str, dict[str, Any]]:
+    """What a target would hold after loading these runs in order (upsert by id)."""
+    table: dict[str, dict[str, Any]] = {}
+    for result in results:
+        for record in result.records():
+            table[record["id"]] = record
+    return table
