@@ -547,6 +547,8 @@ class _Handler(BaseHTTPRequestHandler):
         simulator = self.server.simulator
         status, headers, body, endpoint = simulator.handle(
             parts.path, parts.query, self.headers.get("Authorization"))
+        # Counted before the answer leaves, so a client never sees a request not yet counted.
+        simulator.record(endpoint, parts.query, 0 if isinstance(body, Fault) else status)
         try:
             if isinstance(body, Fault) and body.kind == "drop":
                 self.close_connection = True
@@ -561,8 +563,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(status, headers, json.dumps(body, ensure_ascii=False).encode())
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (timeout test)
-        finally:
-            simulator.record(endpoint, parts.query, 0 if isinstance(body, Fault) else status)
 
     def do_POST(self) -> None:  # noqa: N802
         self._control("POST")
@@ -588,8 +588,8 @@ class RunningSimulator:
         self._server = _Server((host, port), simulator)
         self.port = self._server.server_address[1]
         self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="skipcall-simulator")
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True, name="skipcall-simulator")
 
     def start(self) -> RunningSimulator:
         self._thread.start()

@@ -49,12 +49,12 @@ class RequestBudget:
         self,
         max_per_minute: int | None = None,
         *,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.max_per_minute = max_per_minute
-        self._clock = clock
-        self._sleep = sleep
+        self._clock = clock or time.time
+        self._sleep = sleep or time.sleep
         self._sent: deque[float] = deque()
         self._blocked_until = 0.0
         self.waited_seconds = 0.0

@@ -1,0 +1,130 @@
+"""End to end: `meltano run tap-skipcall target-postgres` into a real PostgreSQL server.
+
+Needs the `meltano` command (or MELTANO_BIN) and PostgreSQL's server binaries. Without
+them the test is skipped, unless SKIPCALL_REQUIRE_E2E=1 (as in .ci/run), where a skip
+would hide a missing install step and so fails instead.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import tap_config, visible_truth
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRED = os.environ.get("SKIPCALL_REQUIRE_E2E") == "1"
+
+
+def _missing(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"end-to-end prerequisites missing: {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    """initdb refuses root: run server commands as the `postgres` user when we are root."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    initdb = shutil.which("initdb") or (binaries[-1] if binaries else None)
+    if initdb is None:
+        _missing("PostgreSQL server binaries (initdb) not found")
+    bin_dir = Path(initdb).parent
+    # Not under pytest's tmp root: that is private to root, and the server runs as postgres.
+    data = Path(tempfile.mkdtemp(prefix="tap-skipcall-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres")
+    port = _free_port()
+    subprocess.run(_as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
+                                 "-A", "trust", "--no-sync"]),
+                   check=True, capture_output=True)
+    subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l",
+                                 str(data / "server.log"), "-o",
+                                 f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -F",
+                                 "start"]), check=True, capture_output=True)
+    try:
+        import psycopg
+
+        with psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres",
+                             autocommit=True) as conn:
+            conn.execute("CREATE DATABASE skipcall")
+        yield port
+    finally:
+        subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                                     "stop"]), capture_output=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def meltano():
+    command = os.environ.get("MELTANO_BIN") or shutil.which("meltano")
+    if command is None:
+        _missing("the `meltano` command was not found (set MELTANO_BIN)")
+    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    subprocess.run([command, "install"], cwd=ROOT, env=env, check=True, capture_output=True,
+                   timeout=900)
+    return command
+
+
+def test_meltano_run_loads_calls_into_postgres(make_simulator, postgres, meltano):
+    import psycopg
+
+    sim = make_simulator(n_calls=1500)
+    config = tap_config(sim)
+    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "TAP_SKIPCALL_API_URL": config["api_url"], "TAP_SKIPCALL_API_KEY": config["api_key"],
+           "TARGET_POSTGRES_PORT": str(postgres), "TARGET_POSTGRES_HOST": "127.0.0.1",
+           "TARGET_POSTGRES_PASSWORD": "unused-under-trust-auth"}
+    suffix = uuid.uuid4().hex[:8]
+
+    def meltano_run() -> subprocess.CompletedProcess:
+        completed = subprocess.run(
+            [meltano, "run", "--state-id-suffix", suffix, "tap-skipcall", "target-postgres"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert completed.returncode == 0, completed.stderr[-3000:]
+        assert config["api_key"] not in completed.stdout + completed.stderr
+        return completed
+
+    def rows() -> dict[str, tuple]:
+        with psycopg.connect(host="127.0.0.1", port=postgres, user="postgres",
+                             dbname="skipcall") as conn:
+            return {row[0]: row[1:] for row in conn.execute(
+                'SELECT id, "updatedAt", notes, "deletedAt", contact FROM skipcall.calls')}
+
+    meltano_run()
+    loaded = rows()
+    truth = visible_truth(sim)
+    assert set(loaded) == set(truth)
+    sample = next(iter(truth.values()))
+    assert loaded[sample["id"]][1] == sample["notes"]
+    assert loaded[sample["id"]][3] == sample["contact"]
+
+    data = sim.simulator.data
+    changed = set(data.update_calls(25)) | set(data.create_calls(4)) | set(data.delete_calls(2))
+    before = sim.simulator.stats.by_endpoint["list_calls"]
+    meltano_run()
+    assert sim.simulator.stats.by_endpoint["list_calls"] - before == 1  # incremental: one page
+    loaded = rows()
+    truth = visible_truth(sim)
+    assert set(loaded) == set(truth)
+    for call_id in changed:
+        assert loaded[call_id][1] == truth[call_id]["notes"]
+        assert (loaded[call_id][2] is None) == (truth[call_id]["deletedAt"] is None)
