@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 from skipcall_simulator.data import Dataset
 from skipcall_simulator.server import SORT_STYLES, RunningSimulator, Simulator, SimulatorConfig
@@ -16,26 +17,38 @@ def main() -> None:
     parser.add_argument("--workspaces", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1, help="same seed, same data")
     parser.add_argument("--api-key", default="sk_test_simulator", help="the key clients must send")
-    parser.add_argument("--rate-limit", type=int, default=1000,
-                        help="requests per window, all endpoints together (0: no limit)")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=1000,
+        help="requests per window, all endpoints together (0: no limit)",
+    )
     parser.add_argument("--window", type=float, default=60.0, help="rate-limit window in seconds")
-    parser.add_argument("--sort-styles", default=",".join(SORT_STYLES),
-                        help="wire forms of `sort` understood: deep_object,json,flat")
-    parser.add_argument("--hide-deleted", action="store_true",
-                        help="leave soft-deleted calls out of lists")
+    parser.add_argument(
+        "--sort-styles",
+        default=",".join(SORT_STYLES),
+        help="wire forms of `sort` understood: deep_object,json,flat",
+    )
+    parser.add_argument(
+        "--hide-deleted", action="store_true", help="leave soft-deleted calls out of lists"
+    )
     args = parser.parse_args()
-    config = SimulatorConfig(api_key=args.api_key, rate_limit=args.rate_limit or None,
-                             window_seconds=args.window, hide_deleted=args.hide_deleted,
-                             sort_styles=tuple(s for s in args.sort_styles.split(",") if s))
-    simulator = Simulator(Dataset(seed=args.seed, n_calls=args.calls,
-                                  n_workspaces=args.workspaces), config)
+    config = SimulatorConfig(
+        api_key=args.api_key,
+        rate_limit=args.rate_limit or None,
+        window_seconds=args.window,
+        hide_deleted=args.hide_deleted,
+        sort_styles=tuple(s for s in args.sort_styles.split(",") if s),
+    )
+    simulator = Simulator(
+        Dataset(seed=args.seed, n_calls=args.calls, n_workspaces=args.workspaces), config
+    )
     running = RunningSimulator(simulator, port=args.port)
-    print(f"Skipcall simulator: {args.calls} calls on {running.url} (key {args.api_key})",
-          flush=True)
-    try:
+    print(
+        f"Skipcall simulator: {args.calls} calls on {running.url} (key {args.api_key})", flush=True
+    )
+    with contextlib.suppress(KeyboardInterrupt):
         running.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -18,19 +18,62 @@ from typing import Any
 
 EPOCH = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
-FIRST_NAMES = ["Alice", "Bruno", "Chloé", "David", "Emma", "Farid", "Gaëlle", "Hugo",
-               "Inès", "Jules", "Karim", "Léa", "Marc", "Nora", "Olivier", "Paula"]
-LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit",
-              "Durand", "Leroy", "Moreau", "Simon", "Laurent", "Lefebvre", "Michel"]
+FIRST_NAMES = [
+    "Alice",
+    "Bruno",
+    "Chloé",
+    "David",
+    "Emma",
+    "Farid",
+    "Gaëlle",
+    "Hugo",
+    "Inès",
+    "Jules",
+    "Karim",
+    "Léa",
+    "Marc",
+    "Nora",
+    "Olivier",
+    "Paula",
+]
+LAST_NAMES = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefebvre",
+    "Michel",
+]
 COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark"]
-CALL_STATUSES = ["completed", "completed", "completed", "no-answer", "busy", "failed",
-                 "voicemail", "canceled"]
-TRANSCRIPTION_STATUSES = ["COMPLETED", "COMPLETED", "COMPLETED", "PENDING",
-                          "IN_PROGRESS", "FAILED"]
-SENTENCES = ["Hello, this is {caller} from Skipcall.", "Do you have two minutes?",
-             "We help sales teams call more prospects.", "Sure, tell me more.",
-             "Could you send me an email?", "Let's book a demo next week.",
-             "I'm not interested, thanks.", "Who is your current provider?"]
+CALL_STATUSES = [
+    "completed",
+    "completed",
+    "completed",
+    "no-answer",
+    "busy",
+    "failed",
+    "voicemail",
+    "canceled",
+]
+TRANSCRIPTION_STATUSES = ["COMPLETED", "COMPLETED", "COMPLETED", "PENDING", "IN_PROGRESS", "FAILED"]
+SENTENCES = [
+    "Hello, this is {caller} from Skipcall.",
+    "Do you have two minutes?",
+    "We help sales teams call more prospects.",
+    "Sure, tell me more.",
+    "Could you send me an email?",
+    "Let's book a demo next week.",
+    "I'm not interested, thanks.",
+    "Who is your current provider?",
+]
 
 
 def iso(moment: datetime) -> str:
@@ -112,7 +155,9 @@ class Dataset:
                 "lastName": last,
                 "email": f"{first.lower()}.{last.lower()}{index}@example.com",
                 "role": rng.choice(["ADMIN", "MANAGER", "MEMBER", "MEMBER"]),
-                "workspaceIds": sorted(rng.sample(workspace_ids, rng.randint(1, len(workspace_ids)))),
+                "workspaceIds": sorted(
+                    rng.sample(workspace_ids, rng.randint(1, len(workspace_ids)))
+                ),
             }
         for workspace_id in workspace_ids:
             self.members[workspace_id] = [
@@ -130,25 +175,35 @@ class Dataset:
             ]
         for _ in range(max(2, self.n_workspaces * 3)):
             sequence_id = self.new_id()
-            self.sequences[sequence_id] = {"id": sequence_id,
-                                           "workspaceId": rng.choice(workspace_ids),
-                                           "contactIds": []}
+            self.sequences[sequence_id] = {
+                "id": sequence_id,
+                "workspaceId": rng.choice(workspace_ids),
+                "contactIds": [],
+            }
         for _ in range(max(5, self.n_calls // 4)):
-            self._new_contact(rng.choice(workspace_ids), EPOCH - timedelta(days=rng.randint(1, 200)))
+            self._new_contact(
+                rng.choice(workspace_ids), EPOCH - timedelta(days=rng.randint(1, 200))
+            )
         moment = EPOCH
         for _ in range(self.n_calls):
             moment += timedelta(seconds=rng.randint(30, 900), milliseconds=rng.randint(0, 999))
-            self._new_call(moment, updated=moment + timedelta(minutes=rng.randint(1, 40),
-                                                             milliseconds=rng.randint(0, 999)))
+            self._new_call(
+                moment,
+                updated=moment
+                + timedelta(minutes=rng.randint(1, 40), milliseconds=rng.randint(0, 999)),
+            )
 
     def _workspace_index(self) -> dict[str, dict[str, list[Any]]]:
         """Users, contacts and sequences per workspace (built once, after contacts exist)."""
         if getattr(self, "_index", None) is None:
             self._index = {
-                wid: {"users": [u for u in self.users.values() if wid in u["workspaceIds"]],
-                      "contacts": [c for c in self.contacts.values() if c["teamId"] == wid],
-                      "sequences": [s for s, q in self.sequences.items() if q["workspaceId"] == wid]}
-                for wid in self.workspaces}
+                wid: {
+                    "users": [u for u in self.users.values() if wid in u["workspaceIds"]],
+                    "contacts": [c for c in self.contacts.values() if c["teamId"] == wid],
+                    "sequences": [s for s, q in self.sequences.items() if q["workspaceId"] == wid],
+                }
+                for wid in self.workspaces
+            }
         return self._index
 
     def _new_contact(self, workspace_id: str, created: datetime) -> dict[str, Any]:
@@ -172,8 +227,10 @@ class Dataset:
             "allowPhoneCalls": rng.random() > 0.1,
             "callCount": 0,
             "teamId": workspace_id,
-            "customFields": {"Lead source": rng.choice(["Inbound", "Outbound", "Event"]),
-                             "Score": str(rng.randint(1, 100))},
+            "customFields": {
+                "Lead source": rng.choice(["Inbound", "Outbound", "Event"]),
+                "Score": str(rng.randint(1, 100)),
+            },
             "lastCallAt": None,
             "createdAt": iso(created),
             "updatedAt": iso(created),
@@ -196,13 +253,15 @@ class Dataset:
         answered = status == "completed"
         started = None if status in {"failed", "canceled"} else created + timedelta(seconds=5)
         ended = None if started is None else started + timedelta(seconds=rng.randint(5, 1500))
-        phone_number = (contact["phoneNumbers"][0] if contact else self._phone())
+        phone_number = contact["phoneNumbers"][0] if contact else self._phone()
         call: dict[str, Any] = {
             "id": call_id,
             "callType": "CALL_SESSION" if in_sequence else "DIRECT_CALL",
             "phoneNumberId": self.new_id(),
             "userProviderSid": "CA" + uuid.UUID(int=rng.getrandbits(128)).hex,
-            "adminProviderSid": ("CA" + uuid.UUID(int=rng.getrandbits(128)).hex) if rng.random() < 0.3 else None,
+            "adminProviderSid": ("CA" + uuid.UUID(int=rng.getrandbits(128)).hex)
+            if rng.random() < 0.3
+            else None,
             "providerConferenceId": "CF" + uuid.UUID(int=rng.getrandbits(128)).hex,
             "status": status,
             "type": "inbound" if rng.random() < 0.15 else "outbound",
@@ -219,7 +278,9 @@ class Dataset:
             "organizationMembershipId": caller["organizationMembershipId"],
             "managedPhoneNumberId": self.new_id(),
             "notes": rng.choice(["", "Call back next week", "Interested, send pricing", None]),
-            "contact": None if contact is None and not unknown else {
+            "contact": None
+            if contact is None and not unknown
+            else {
                 "id": contact["id"] if contact else self.new_id(),
                 "firstName": contact["firstName"] if contact else "",
                 "lastName": contact["lastName"] if contact else "",
@@ -257,20 +318,24 @@ class Dataset:
             offset = 0.0
             for index in range(rng.randint(2, 8)):
                 length = round(rng.uniform(1.0, 9.0), 2)
-                utterances.append({
-                    "speaker": index % 2,
-                    "text": rng.choice(SENTENCES).format(caller=caller),
-                    "start": round(offset, 2),
-                    "end": round(offset + length, 2),
-                    "confidence": round(rng.uniform(0.7, 0.99), 3),
-                })
+                utterances.append(
+                    {
+                        "speaker": index % 2,
+                        "text": rng.choice(SENTENCES).format(caller=caller),
+                        "start": round(offset, 2),
+                        "end": round(offset + length, 2),
+                        "confidence": round(rng.uniform(0.7, 0.99), 3),
+                    }
+                )
                 offset += length + 0.4
             done = status in {"COMPLETED", "FAILED"}
             self.transcriptions[call_id] = {
                 "id": self.new_id(),
                 "status": status,
                 "transcript": utterances if status == "COMPLETED" else None,
-                "summary": "The prospect asked for a follow-up email." if status == "COMPLETED" else None,
+                "summary": "The prospect asked for a follow-up email."
+                if status == "COMPLETED"
+                else None,
                 "startedAt": iso(ended + timedelta(seconds=10)) if status != "PENDING" else None,
                 "endedAt": iso(ended + timedelta(seconds=70)) if done else None,
             }
@@ -302,8 +367,11 @@ class Dataset:
     def delete_calls(self, count: int, *, among: list[str] | None = None) -> list[str]:
         """Soft-delete ``count`` calls: ``deletedAt`` and ``updatedAt`` set to now."""
         with self.lock:
-            candidates = among if among is not None else sorted(
-                cid for cid, call in self.calls.items() if call["deletedAt"] is None)
+            candidates = (
+                among
+                if among is not None
+                else sorted(cid for cid, call in self.calls.items() if call["deletedAt"] is None)
+            )
             chosen = self.rng.sample(candidates, min(count, len(candidates)))
             for call_id in chosen:
                 stamp = iso(self.clock.now())

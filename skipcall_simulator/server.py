@@ -108,9 +108,12 @@ class Stats:
         return sum(self.by_endpoint.values())
 
     def as_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "by_endpoint": dict(self.by_endpoint),
-                "by_status": {str(k): v for k, v in self.by_status.items()},
-                "rate_limited": self.by_status.get(429, 0)}
+        return {
+            "requests": self.requests,
+            "by_endpoint": dict(self.by_endpoint),
+            "by_status": {str(k): v for k, v in self.by_status.items()},
+            "rate_limited": self.by_status.get(429, 0),
+        }
 
 
 class ApiError(Exception):
@@ -119,18 +122,26 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, body: Any = None) -> None:
         super().__init__(message)
         self.status = status
-        self.body = body if body is not None else {
-            "error": {"code": code, "message": message, "status": status}}
+        self.body = (
+            body
+            if body is not None
+            else {"error": {"code": code, "message": message, "status": status}}
+        )
 
 
 def validation_error(*messages: str) -> ApiError:
     """A NestJS ValidationPipe answer: the framework's default shape (REFERENCE §2.5)."""
-    return ApiError(400, "BAD_REQUEST", messages[0],
-                    body={"statusCode": 400, "message": list(messages), "error": "Bad Request"})
+    return ApiError(
+        400,
+        "BAD_REQUEST",
+        messages[0],
+        body={"statusCode": 400, "message": list(messages), "error": "Bad Request"},
+    )
 
 
 ROUTES: list[tuple[str, re.Pattern[str]]] = [
-    (name, re.compile(pattern)) for name, pattern in [
+    (name, re.compile(pattern))
+    for name, pattern in [
         ("health", r"/v1/health"),
         ("list_calls", r"/v1/calls"),
         ("get_call", r"/v1/calls/(?P<id>[^/]+)"),
@@ -151,8 +162,13 @@ ROUTES: list[tuple[str, re.Pattern[str]]] = [
 class Simulator:
     """The API's behaviour, independent of the HTTP plumbing (usable in-process)."""
 
-    def __init__(self, dataset: Dataset | None = None, config: SimulatorConfig | None = None,
-                 *, time_fn: Any = time.time) -> None:
+    def __init__(
+        self,
+        dataset: Dataset | None = None,
+        config: SimulatorConfig | None = None,
+        *,
+        time_fn: Any = time.time,
+    ) -> None:
         self.data = dataset or Dataset()
         self.config = config or SimulatorConfig()
         self.faults: list[Fault] = []
@@ -185,15 +201,17 @@ class Simulator:
             headers = {
                 "X-RateLimit-Limit": str(limit),
                 "X-RateLimit-Remaining": str(max(0, limit - self._window_count)),
-                "X-RateLimit-Reset": str(math.ceil(reset * 1000) if self.config.reset_unit == "ms"
-                                         else math.ceil(reset)),
+                "X-RateLimit-Reset": str(
+                    math.ceil(reset * 1000) if self.config.reset_unit == "ms" else math.ceil(reset)
+                ),
             }
             return headers, allowed
 
     # -- request handling -------------------------------------------------------------
 
-    def handle(self, path: str, query: str, authorization: str | None
-               ) -> tuple[int, dict[str, str], Any, str]:
+    def handle(
+        self, path: str, query: str, authorization: str | None
+    ) -> tuple[int, dict[str, str], Any, str]:
         """Answer one API request: (status, headers, JSON body or fault marker, endpoint)."""
         endpoint, params = "unknown", {}
         for name, pattern in ROUTES:
@@ -214,8 +232,11 @@ class Simulator:
                     headers["X-RateLimit-Remaining"] = "0"
                     raise ApiError(429, "TOO_MANY_REQUESTS", "Rate limit exceeded, retry later")
                 if fault.kind == "status":
-                    raise ApiError(fault.status, HTTPStatus(fault.status).phrase.upper().replace(" ", "_"),
-                                   "Injected failure")
+                    raise ApiError(
+                        fault.status,
+                        HTTPStatus(fault.status).phrase.upper().replace(" ", "_"),
+                        "Injected failure",
+                    )
                 if fault.kind == "slow":
                     time.sleep(fault.seconds)
                 else:
@@ -239,11 +260,15 @@ class Simulator:
         if scheme.lower() != "bearer" or token != self.config.api_key:
             raise ApiError(401, "UNAUTHORIZED", "Invalid or revoked API key")
         if self.config.subscription == "SUBSCRIPTION_REQUIRED":
-            raise ApiError(403, "SUBSCRIPTION_REQUIRED",
-                           "An active subscription is required to access the API")
+            raise ApiError(
+                403, "SUBSCRIPTION_REQUIRED", "An active subscription is required to access the API"
+            )
         if self.config.subscription == "PLAN_NOT_ELIGIBLE":
-            raise ApiError(403, "PLAN_NOT_ELIGIBLE",
-                           "API access requires STARTER, INTERMÉDIAIRE or EXPERT plan")
+            raise ApiError(
+                403,
+                "PLAN_NOT_ELIGIBLE",
+                "API access requires STARTER, INTERMÉDIAIRE or EXPERT plan",
+            )
 
     def _pick_fault(self, endpoint: str) -> Fault | None:
         with self._lock:
@@ -261,9 +286,14 @@ class Simulator:
                 rule.done = True
                 served = sorted(set(self._served_call_ids)) if rule.among == "served" else None
                 self.data.update_calls(rule.update, among=served)
-                self.data.delete_calls(rule.delete, among=[
-                    cid for cid in (served or sorted(self.data.calls))
-                    if self.data.calls[cid]["deletedAt"] is None])
+                self.data.delete_calls(
+                    rule.delete,
+                    among=[
+                        cid
+                        for cid in (served or sorted(self.data.calls))
+                        if self.data.calls[cid]["deletedAt"] is None
+                    ],
+                )
                 self.data.create_calls(rule.create)
 
     # -- parameter parsing ------------------------------------------------------------
@@ -280,8 +310,9 @@ class Simulator:
             return scope
         if not requested <= scope:
             # Documented as a 403 without a body schema; this body shape is a guess.
-            raise ApiError(403, "FORBIDDEN",
-                           "One or more requested workspaceIds are outside the API key scope")
+            raise ApiError(
+                403, "FORBIDDEN", "One or more requested workspaceIds are outside the API key scope"
+            )
         return requested
 
     @staticmethod
@@ -327,7 +358,9 @@ class Simulator:
         if order_by is None:
             return "createdAt", "asc"  # the DTO's example and default
         if order_by not in SORTABLE_CALL_FIELDS:
-            raise validation_error(f"sort.orderBy must be one of: {', '.join(SORTABLE_CALL_FIELDS)}")
+            raise validation_error(
+                f"sort.orderBy must be one of: {', '.join(SORTABLE_CALL_FIELDS)}"
+            )
         if order not in {"asc", "desc"}:
             raise validation_error("sort.order must be one of the following values: asc, desc")
         return order_by, order
@@ -335,24 +368,37 @@ class Simulator:
     @staticmethod
     def _paginate(items: list[Any], page: int, limit: int) -> dict[str, Any]:
         total = len(items)
-        return {"data": items[(page - 1) * limit: page * limit], "total": total, "page": page,
-                "limit": limit, "totalPages": math.ceil(total / limit) if total else 0}
+        return {
+            "data": items[(page - 1) * limit : page * limit],
+            "total": total,
+            "page": page,
+            "limit": limit,
+            "totalPages": math.ceil(total / limit) if total else 0,
+        }
 
     # -- endpoints --------------------------------------------------------------------
 
     def _health(self, query: dict[str, list[str]]) -> Any:
         return {"status": "ok"}
 
-    def _sorted_calls(self, order_by: str, order: str, workspaces: set[str]) -> list[dict[str, Any]]:
+    def _sorted_calls(
+        self, order_by: str, order: str, workspaces: set[str]
+    ) -> list[dict[str, Any]]:
         key = (order_by, order, frozenset(workspaces), self.config.hide_deleted, self.data.version)
         cached = self._sorted_cache
         if cached is not None and cached[0] == key:
             return cached[1]
-        calls = [call for cid, call in self.data.calls.items()
-                 if self.data.call_workspace[cid] in workspaces
-                 and not (self.config.hide_deleted and call["deletedAt"])]
-        present = sorted((c for c in calls if c.get(order_by) is not None),
-                         key=lambda c: (c[order_by], c["id"]), reverse=order == "desc")
+        calls = [
+            call
+            for cid, call in self.data.calls.items()
+            if self.data.call_workspace[cid] in workspaces
+            and not (self.config.hide_deleted and call["deletedAt"])
+        ]
+        present = sorted(
+            (c for c in calls if c.get(order_by) is not None),
+            key=lambda c: (c[order_by], c["id"]),
+            reverse=order == "desc",
+        )
         ordered = present + [c for c in calls if c.get(order_by) is None]
         self._sorted_cache = (key, ordered)
         return ordered
@@ -379,22 +425,22 @@ class Simulator:
             raise ApiError(404, "NOT_FOUND", "Call not found")
         return call
 
-    def _get_call(self, query: dict[str, list[str]], id: str) -> Any:  # noqa: A002
+    def _get_call(self, query: dict[str, list[str]], id: str) -> Any:
         return self._visible_call(id)
 
-    def _recording(self, query: dict[str, list[str]], id: str) -> Any:  # noqa: A002
+    def _recording(self, query: dict[str, list[str]], id: str) -> Any:
         self._visible_call(id)
         if id not in self.data.recordings:
             raise ApiError(404, "NOT_FOUND", "Recording not found")  # undocumented: 404 assumed
         return self.data.recordings[id]
 
-    def _transcription(self, query: dict[str, list[str]], id: str) -> Any:  # noqa: A002
+    def _transcription(self, query: dict[str, list[str]], id: str) -> Any:
         self._visible_call(id)
         if id not in self.data.transcriptions:
             raise ApiError(404, "NOT_FOUND", "Transcription not found")  # undocumented: 404 assumed
         return self.data.transcriptions[id]
 
-    def _get_contact(self, query: dict[str, list[str]], id: str) -> Any:  # noqa: A002
+    def _get_contact(self, query: dict[str, list[str]], id: str) -> Any:
         contact = self.data.contacts.get(id)
         if contact is None or contact["teamId"] not in self._scope():
             raise ApiError(404, "NOT_FOUND", "Contact not found")
@@ -405,7 +451,7 @@ class Simulator:
         scope = self._scope()
         return {"data": [w for wid, w in self.data.workspaces.items() if wid in scope]}
 
-    def _list_members(self, query: dict[str, list[str]], id: str) -> Any:  # noqa: A002
+    def _list_members(self, query: dict[str, list[str]], id: str) -> Any:
         if id not in self._scope():
             raise ApiError(404, "NOT_FOUND", "Workspace not found")
         page, limit = self._page_params(query)
@@ -417,7 +463,7 @@ class Simulator:
         users = [u for u in self.data.users.values() if workspaces & set(u["workspaceIds"])]
         return self._paginate(users, page, limit)
 
-    def _sequence_contacts(self, query: dict[str, list[str]], id: str) -> Any:  # noqa: A002
+    def _sequence_contacts(self, query: dict[str, list[str]], id: str) -> Any:
         sequence = self.data.sequences.get(id)
         if sequence is None or sequence["workspaceId"] not in self._scope():
             raise ApiError(404, "NOT_FOUND", "Sequence not found")
@@ -425,16 +471,28 @@ class Simulator:
         items = []
         for contact_id in dict.fromkeys(sequence["contactIds"]):
             contact = self.data.contacts[contact_id]
-            calls = [{"id": c["id"], "status": c["status"], "startedAt": c["startedAt"]}
-                     for c in self.data.calls.values()
-                     if c["sequenceId"] == id and (c["contact"] or {}).get("id") == contact_id]
-            items.append({"id": contact_id, "contactId": contact_id,
-                          "firstName": contact["firstName"], "lastName": contact["lastName"],
-                          "phoneNumbers": contact["phoneNumbers"],
-                          "status": "CALLED" if calls else "NOT_INITIATED",
-                          "tags": [{"id": f"tag-{contact['lastModificationSource'].lower()}",
-                                    "label": contact["lastModificationSource"].title()}],
-                          "calls": calls})
+            calls = [
+                {"id": c["id"], "status": c["status"], "startedAt": c["startedAt"]}
+                for c in self.data.calls.values()
+                if c["sequenceId"] == id and (c["contact"] or {}).get("id") == contact_id
+            ]
+            items.append(
+                {
+                    "id": contact_id,
+                    "contactId": contact_id,
+                    "firstName": contact["firstName"],
+                    "lastName": contact["lastName"],
+                    "phoneNumbers": contact["phoneNumbers"],
+                    "status": "CALLED" if calls else "NOT_INITIATED",
+                    "tags": [
+                        {
+                            "id": f"tag-{contact['lastModificationSource'].lower()}",
+                            "label": contact["lastModificationSource"].title(),
+                        }
+                    ],
+                    "calls": calls,
+                }
+            )
         return self._paginate(items, page, limit)
 
     def _stats_calls(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -443,44 +501,73 @@ class Simulator:
         workspace = (query.get("workspaceId") or query.get("teamId") or [None])[-1]
         if workspace is not None and workspace not in self._scope():
             raise ApiError(403, "FORBIDDEN", "workspaceId is outside the API key scope")
-        return [c for cid, c in self.data.calls.items()
-                if start <= c["createdAt"] <= end + "~"
-                and (workspace is None or self.data.call_workspace[cid] == workspace)]
+        return [
+            c
+            for cid, c in self.data.calls.items()
+            if start <= c["createdAt"] <= end + "~"
+            and (workspace is None or self.data.call_workspace[cid] == workspace)
+        ]
 
     def _tag_repartition(self, query: dict[str, list[str]]) -> Any:
         counts = Counter(c["status"] for c in self._stats_calls(query))
-        return {"data": [{"tagId": f"tag-{status}", "label": status.title(), "count": count,
-                          "isSuccess": status == "completed", "date": None}
-                         for status, count in sorted(counts.items())]}
+        return {
+            "data": [
+                {
+                    "tagId": f"tag-{status}",
+                    "label": status.title(),
+                    "count": count,
+                    "isSuccess": status == "completed",
+                    "date": None,
+                }
+                for status, count in sorted(counts.items())
+            ]
+        }
 
     def _status_repartition(self, query: dict[str, list[str]]) -> Any:
         counts = Counter(c["status"] for c in self._stats_calls(query))
-        return {"data": [{"status": s, "count": n, "date": None} for s, n in sorted(counts.items())],
-                "nonCalledCount": sum(1 for c in self.data.contacts.values() if not c["callCount"])}
+        return {
+            "data": [{"status": s, "count": n, "date": None} for s, n in sorted(counts.items())],
+            "nonCalledCount": sum(1 for c in self.data.contacts.values() if not c["callCount"]),
+        }
 
     def _team_stats(self, query: dict[str, list[str]]) -> Any:
         period = (query.get("period") or [None])[-1]
         if period not in {"day", "week", "month", "custom"}:
-            raise validation_error("period must be one of the following values: day, week, month, custom")
+            raise validation_error(
+                "period must be one of the following values: day, week, month, custom"
+            )
         calls = self._stats_calls(query)
         teams = []
         for wid in sorted(self._scope()):
             mine = [c for c in calls if self.data.call_workspace[c["id"]] == wid]
-            teams.append({"teamId": wid, "teamName": self.data.workspaces[wid]["name"],
-                          "calls": len(mine),
-                          "callDuration": sum(self.data.recordings.get(c["id"], {}).get("duration", 0)
-                                              for c in mine),
-                          "contacts": len({(c["contact"] or {}).get("id") for c in mine} - {None}),
-                          "activeSequences": sum(1 for s in self.data.sequences.values()
-                                                 if s["workspaceId"] == wid),
-                          "members": len(self.data.members[wid])})
-        aggregate = {key: sum(t[key] for t in teams)
-                     for key in ("calls", "callDuration", "contacts", "activeSequences")}
-        return {"aggregate": {"totalCalls": aggregate["calls"],
-                              "totalCallDuration": aggregate["callDuration"],
-                              "totalContacts": aggregate["contacts"],
-                              "activeSequences": aggregate["activeSequences"]},
-                "teams": teams}
+            teams.append(
+                {
+                    "teamId": wid,
+                    "teamName": self.data.workspaces[wid]["name"],
+                    "calls": len(mine),
+                    "callDuration": sum(
+                        self.data.recordings.get(c["id"], {}).get("duration", 0) for c in mine
+                    ),
+                    "contacts": len({(c["contact"] or {}).get("id") for c in mine} - {None}),
+                    "activeSequences": sum(
+                        1 for s in self.data.sequences.values() if s["workspaceId"] == wid
+                    ),
+                    "members": len(self.data.members[wid]),
+                }
+            )
+        aggregate = {
+            key: sum(t[key] for t in teams)
+            for key in ("calls", "callDuration", "contacts", "activeSequences")
+        }
+        return {
+            "aggregate": {
+                "totalCalls": aggregate["calls"],
+                "totalCallDuration": aggregate["callDuration"],
+                "totalContacts": aggregate["contacts"],
+                "activeSequences": aggregate["activeSequences"],
+            },
+            "teams": teams,
+        }
 
     # -- control API ------------------------------------------------------------------
 
@@ -498,9 +585,11 @@ class Simulator:
                 self.faults.append(Fault(**body))
             return {"faults": [asdict(f) for f in self.faults]}
         if path == "/_sim/mutate":
-            return {"updated": self.data.update_calls(body.get("update", 0)),
-                    "deleted": self.data.delete_calls(body.get("delete", 0)),
-                    "created": self.data.create_calls(body.get("create", 0))}
+            return {
+                "updated": self.data.update_calls(body.get("update", 0)),
+                "deleted": self.data.delete_calls(body.get("delete", 0)),
+                "created": self.data.create_calls(body.get("create", 0)),
+            }
         if path == "/_sim/mutation_rules":
             self.mutations.append(MutationRule(**body))
             return {"ok": True}
@@ -517,7 +606,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet; the stats say what happened."""
 
     def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
@@ -537,16 +626,19 @@ class _Handler(BaseHTTPRequestHandler):
             answer = self.server.simulator.control(method, parts.path, payload)
             self._send(200, {}, json.dumps(answer).encode())
         except (ApiError, TypeError, ValueError) as error:
-            self._send(getattr(error, "status", 400), {}, json.dumps({"error": str(error)}).encode())
+            self._send(
+                getattr(error, "status", 400), {}, json.dumps({"error": str(error)}).encode()
+            )
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         if parts.path.startswith("/_sim/"):
             self._control("GET")
             return
         simulator = self.server.simulator
         status, headers, body, endpoint = simulator.handle(
-            parts.path, parts.query, self.headers.get("Authorization"))
+            parts.path, parts.query, self.headers.get("Authorization")
+        )
         # Counted before the answer leaves, so a client never sees a request not yet counted.
         simulator.record(endpoint, parts.query, 0 if isinstance(body, Fault) else status)
         try:
@@ -564,10 +656,10 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (timeout test)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._control("POST")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._control("DELETE")
 
 
@@ -588,8 +680,9 @@ class RunningSimulator:
         self._server = _Server((host, port), simulator)
         self.port = self._server.server_address[1]
         self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True, name="skipcall-simulator")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True, name="skipcall-simulator"
+        )
 
     def start(self) -> RunningSimulator:
         self._thread.start()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import random
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -117,8 +116,10 @@ class SkipcallStream(RESTStream[Any]):
         try:
             payload = response.json()
         except ValueError as error:
-            msg = (f"Skipcall answered {self.path} with a body that is not valid JSON "
-                   f"(HTTP {response.status_code}, {len(response.content)} bytes): {error}")
+            msg = (
+                f"Skipcall answered {self.path} with a body that is not valid JSON "
+                f"(HTTP {response.status_code}, {len(response.content)} bytes): {error}"
+            )
             raise RetriableAPIError(msg, response) from error
         self._payload_cache = (response, payload)
         return payload
@@ -127,7 +128,7 @@ class SkipcallStream(RESTStream[Any]):
         """Retry what can pass, stop on what cannot, with a sentence that says what to fix."""
         status = response.status_code
         if status == 429 or status >= 500:
-            code, message = error_detail(response)
+            _, message = error_detail(response)
             detail = f": {message}" if message else ""
             msg = f"Skipcall answered HTTP {status} {response.reason} for {self.path}{detail}"
             raise RetriableAPIError(msg, response)
@@ -140,8 +141,10 @@ class SkipcallStream(RESTStream[Any]):
     def check_payload(self, payload: Any) -> None:
         """Refuse a well-formed JSON answer of the wrong shape (overridden per endpoint kind)."""
         if not isinstance(payload, dict):
-            msg = (f"Skipcall answered {self.path} with an unexpected JSON "
-                   f"{type(payload).__name__} where an object was expected.")
+            msg = (
+                f"Skipcall answered {self.path} with an unexpected JSON "
+                f"{type(payload).__name__} where an object was expected."
+            )
             raise SkipcallAPIError(msg)
 
     def explain_client_error(self, response: requests.Response) -> str:
@@ -150,21 +153,29 @@ class SkipcallStream(RESTStream[Any]):
         code, message = error_detail(response)
         said = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
         if status == 401:
-            return (f"Skipcall rejected the API key ({said}). Set `api_key` to a valid key "
-                    "(Skipcall > Settings > API Keys).")
+            return (
+                f"Skipcall rejected the API key ({said}). Set `api_key` to a valid key "
+                "(Skipcall > Settings > API Keys)."
+            )
         if status == 403 and code in SUBSCRIPTION_ADVICE:
             return f"Skipcall refused access ({said}): {SUBSCRIPTION_ADVICE[code]}."
         if status == 403 and self.config.get("workspace_ids"):
-            return (f"Skipcall refused access to {self.path} ({said}). Check that every id in "
-                    "`workspace_ids` is a workspace this API key can access.")
+            return (
+                f"Skipcall refused access to {self.path} ({said}). Check that every id in "
+                "`workspace_ids` is a workspace this API key can access."
+            )
         if status == 403:
             return f"Skipcall refused access to {self.path} ({said})."
         if status == 400:
-            return (f"Skipcall rejected the request to {self.path} as invalid ({said}). "
-                    "Check `page_size` (1-100), `workspace_ids` and `start_date`.")
+            return (
+                f"Skipcall rejected the request to {self.path} as invalid ({said}). "
+                "Check `page_size` (1-100), `workspace_ids` and `start_date`."
+            )
         if status == 404:
-            return (f"Skipcall answered {said} for {self.path}. Check `api_url`: it should be "
-                    "the API host only, such as https://api-public.skipcall.app.")
+            return (
+                f"Skipcall answered {said} for {self.path}. Check `api_url`: it should be "
+                "the API host only, such as https://api-public.skipcall.app."
+            )
         return f"Skipcall answered {said} for {self.path}."
 
     def _redact(self, text: str) -> str:
@@ -177,7 +188,7 @@ class SkipcallStream(RESTStream[Any]):
         """Bounded: a persistent failure ends the sync with its cause instead of spinning."""
         return self.retry_max_tries
 
-    def backoff_wait_generator(self) -> Generator[float, Any, None]:  # type: ignore[override]
+    def backoff_wait_generator(self) -> Generator[float, Any, None]:
         """Exponential waits, except a 429 whose reset is known: the budget already waits."""
         attempt = 0
         exception = yield  # type: ignore[misc]
@@ -192,17 +203,21 @@ class SkipcallStream(RESTStream[Any]):
 
     def backoff_jitter(self, value: float) -> float:
         """Up to 25 % extra, so that parallel taps do not retry in step."""
-        return value * random.uniform(1.0, 1.25)  # noqa: S311
+        return value * random.uniform(1.0, 1.25)
 
     def backoff_handler(self, details: Details) -> None:
         """One readable warning per retry."""
         error = details.get("exception")
         response = getattr(error, "response", None)
-        cause = (f"HTTP {response.status_code}" if response is not None
-                 else type(error).__name__)
-        self.logger.warning("Retrying %s in %.1f s after attempt %d of %d failed (%s).",
-                            self.path, details.get("wait", 0.0), details.get("tries", 0),
-                            self.retry_max_tries, cause)
+        cause = f"HTTP {response.status_code}" if response is not None else type(error).__name__
+        self.logger.warning(
+            "Retrying %s in %.1f s after attempt %d of %d failed (%s).",
+            self.path,
+            details.get("wait", 0.0),
+            details.get("tries", 0),
+            self.retry_max_tries,
+            cause,
+        )
 
     @property
     def _budget(self) -> RequestBudget:
@@ -210,7 +225,9 @@ class SkipcallStream(RESTStream[Any]):
 
     # -- records -----------------------------------------------------------------------
 
-    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
+    def post_process(
+        self, row: dict[str, Any], context: Context | None = None
+    ) -> dict[str, Any] | None:
         """Keep fields the schema does not declare in ``extra`` instead of dropping them."""
         undeclared = row.keys() - self._declared_fields
         if undeclared:
@@ -230,8 +247,10 @@ class SkipcallListStream(SkipcallStream):
         super().check_payload(payload)
         if not isinstance(payload.get("data"), list):
             keys = ", ".join(sorted(payload)) or "nothing"
-            msg = (f"Skipcall answered {self.path} without the documented `data` list "
-                   f"(got keys: {keys}).")
+            msg = (
+                f"Skipcall answered {self.path} without the documented `data` list "
+                f"(got keys: {keys})."
+            )
             raise SkipcallAPIError(msg)
 
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
@@ -240,8 +259,10 @@ class SkipcallListStream(SkipcallStream):
 
     def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
         """Page number and size; workspaces narrowed when configured."""
-        params: dict[str, Any] = {"page": next_page_token or 1,
-                                  "limit": self.config.get("page_size", 100)}
+        params: dict[str, Any] = {
+            "page": next_page_token or 1,
+            "limit": self.config.get("page_size", 100),
+        }
         if self.config.get("workspace_ids"):
             params["workspaceIds"] = ",".join(self.config["workspace_ids"])
         return params

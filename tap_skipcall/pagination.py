@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.exceptions import FatalAPIError
@@ -133,21 +134,25 @@ class NewestFirstPaginator(BaseAPIPaginator[PageRequest]):
         stamps = [parse_timestamp(row.get("updatedAt")) for row in rows]
         known = [stamp for stamp in stamps if stamp is not None]
 
-        in_order = all(a >= b for a, b in zip(known, known[1:]))
+        in_order = all(a >= b for a, b in pairwise(known))
         if in_order and known and self._last_oldest and page.number == self._last_page + 1:
             in_order = known[0] <= self._last_oldest
         if not in_order:
             if page.number == 1 and page.sort_style != self.styles[-1]:
                 style = self.styles[self.styles.index(page.sort_style) + 1]
-                logger.info("Calls did not come back sorted with sort style %r; trying %r.",
-                            page.sort_style, style)
+                logger.info(
+                    "Calls did not come back sorted with sort style %r; trying %r.",
+                    page.sort_style,
+                    style,
+                )
                 return PageRequest(1, style)
             if self.ordered:
                 logger.warning(
                     "Skipcall did not return calls sorted by updatedAt (sort style %r), so "
                     "this sync reads every page instead of stopping at the bookmark. Set "
                     "`sort_style` to the form your API accepts to make incremental syncs cheap.",
-                    page.sort_style)
+                    page.sort_style,
+                )
             self.ordered = False
 
         if not rows:
@@ -163,8 +168,11 @@ class NewestFirstPaginator(BaseAPIPaginator[PageRequest]):
         if known:
             self._last_oldest = known[-1]
             if self.head is None:
-                self.head = max((stamp, row["updatedAt"])
-                                for stamp, row in zip(stamps, rows) if stamp is not None)[1]
+                self.head = max(
+                    (stamp, row["updatedAt"])
+                    for stamp, row in zip(stamps, rows, strict=True)
+                    if stamp is not None
+                )[1]
 
         if self.ordered and self.bookmark is not None and known and known[-1] < self.bookmark:
             return None  # everything further down is older than the bookmark
@@ -174,9 +182,11 @@ class NewestFirstPaginator(BaseAPIPaginator[PageRequest]):
             return None
         number = self.covered // size + 1
         if number == page.number:
-            msg = (f"Skipcall answered page {page.number} of calls with {len(rows)} rows of "
-                   f"{size} although `total` says {total}; stopping rather than skipping rows. "
-                   "Run the sync again; if this repeats, lower `page_size`.")
+            msg = (
+                f"Skipcall answered page {page.number} of calls with {len(rows)} rows of "
+                f"{size} although `total` says {total}; stopping rather than skipping rows. "
+                "Run the sync again; if this repeats, lower `page_size`."
+            )
             raise PaginationError(msg)
         return PageRequest(number, page.sort_style)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import deque
@@ -88,10 +89,8 @@ class RequestBudget:
         remaining = headers.get("X-RateLimit-Remaining")
         exhausted = status_code == 429
         if remaining is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 exhausted = exhausted or int(float(remaining)) <= 0
-            except ValueError:
-                pass
         if not exhausted:
             return
         now = self._clock()

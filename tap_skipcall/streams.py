@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     import requests
-
     from singer_sdk.helpers.types import Context
 
 SCHEMAS = SchemaDirectory(schemas)
@@ -44,7 +43,8 @@ class CallsStream(SkipcallListStream):
         state = self.get_context_state(self.context)
         saved = parse_timestamp(state.get("replication_key_value"))
         self._seen_at_bookmark = frozenset(
-            state.get(self.IDS_AT_BOOKMARK) or () if saved == self._bookmark else ())
+            state.get(self.IDS_AT_BOOKMARK) or () if saved == self._bookmark else ()
+        )
         self._newest: tuple[datetime | None, set[str]] = (None, set())
         self._paginator = NewestFirstPaginator(
             payload_of=self.payload_of,
@@ -90,16 +90,22 @@ class CallsStream(SkipcallListStream):
         else:  # the bookmark will be capped below the newest value: nothing to skip there
             state.pop(self.IDS_AT_BOOKMARK, None)
 
-    def post_process(self, row: dict[str, Any], context: Context | None = None) -> dict | None:
+    def post_process(
+        self, row: dict[str, Any], context: Context | None = None
+    ) -> dict[str, Any] | None:
         """Skip calls the last sync already delivered; keep undeclared fields.
 
         That is every call older than the bookmark (or ``start_date``), and those at the
         bookmark's exact instant whose ids the last sync saved.
         """
         updated = parse_timestamp(row.get("updatedAt"))
-        if updated is not None and self._bookmark is not None and (
-            updated < self._bookmark
-            or (updated == self._bookmark and row.get("id") in self._seen_at_bookmark)
+        if (
+            updated is not None
+            and self._bookmark is not None
+            and (
+                updated < self._bookmark
+                or (updated == self._bookmark and row.get("id") in self._seen_at_bookmark)
+            )
         ):
             return None
         if updated is not None:

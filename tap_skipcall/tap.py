@@ -15,42 +15,81 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_skipcall import streams
-from tap_skipcall.client import BudgetedSession
+from tap_skipcall.client import BudgetedSession, SkipcallStream
 from tap_skipcall.pagination import SORT_STYLES
 from tap_skipcall.ratelimit import RequestBudget
 
 MAX_PAGE_SIZE = 100
 
 SETTINGS = th.PropertiesList(
-    th.Property("api_key", th.StringType, required=True, secret=True, title="API key",
-                description="Skipcall API key (sk_live_… or sk_test_…), from Settings > API Keys."),
-    th.Property("start_date", th.DateTimeType, title="Start date",
-                description="Earliest `updatedAt` to sync on the first run (ISO 8601). "
-                            "Omit to sync the whole history."),
-    th.Property("api_url", th.StringType, default="https://api-public.skipcall.app",
-                title="API URL",
-                description="API host, without `/v1`. Plain http is only accepted for loopback "
-                            "addresses (a local simulator)."),
-    th.Property("workspace_ids", th.ArrayType(th.StringType), title="Workspace IDs",
-                description="Only sync these workspaces (sent as the comma-separated "
-                            "`workspaceIds`). Omit to sync every workspace the key can access."),
-    th.Property("page_size", th.IntegerType(minimum=1, maximum=MAX_PAGE_SIZE), default=100,
-                title="Page size", description="Items per list request (`limit`), 1 to 100."),
-    th.Property("request_timeout", th.IntegerType(minimum=1), default=60,
-                title="Request timeout",
-                description="Seconds to wait for an answer before retrying the request."),
-    th.Property("max_requests_per_minute", th.IntegerType(minimum=1),
-                title="Max requests per minute",
-                description="Send at most this many requests a minute, to leave part of the "
-                            "plan's limit (100 or 1000 a minute) to other integrations. The tap "
-                            "always pauses when X-RateLimit-Remaining reaches 0."),
-    th.Property("sort_style", th.StringType, default="auto", allowed_values=["auto", *SORT_STYLES],
-                title="Sort parameter style",
-                description="How to encode `sort` in the query, which the API docs leave open: "
-                            "`deep_object` (sort[orderBy]=…), `json` (sort={…}), `flat` "
-                            "(orderBy=…&order=…), or `auto` to try them in that order."),
-    th.Property("user_agent", th.StringType, title="User agent",
-                description="User-Agent header to send (default: tap-skipcall/<version>)."),
+    th.Property(
+        "api_key",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="API key",
+        description="Skipcall API key (sk_live_… or sk_test_…), from Settings > API Keys.",
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        title="Start date",
+        description="Earliest `updatedAt` to sync on the first run (ISO 8601). "
+        "Omit to sync the whole history.",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        default="https://api-public.skipcall.app",
+        title="API URL",
+        description="API host, without `/v1`. Plain http is only accepted for loopback "
+        "addresses (a local simulator).",
+    ),
+    th.Property(
+        "workspace_ids",
+        th.ArrayType(th.StringType),
+        title="Workspace IDs",
+        description="Only sync these workspaces (sent as the comma-separated "
+        "`workspaceIds`). Omit to sync every workspace the key can access.",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType(minimum=1, maximum=MAX_PAGE_SIZE),
+        default=100,
+        title="Page size",
+        description="Items per list request (`limit`), 1 to 100.",
+    ),
+    th.Property(
+        "request_timeout",
+        th.IntegerType(minimum=1),
+        default=60,
+        title="Request timeout",
+        description="Seconds to wait for an answer before retrying the request.",
+    ),
+    th.Property(
+        "max_requests_per_minute",
+        th.IntegerType(minimum=1),
+        title="Max requests per minute",
+        description="Send at most this many requests a minute, to leave part of the "
+        "plan's limit (100 or 1000 a minute) to other integrations. The tap "
+        "always pauses when X-RateLimit-Remaining reaches 0.",
+    ),
+    th.Property(
+        "sort_style",
+        th.StringType,
+        default="auto",
+        allowed_values=["auto", *SORT_STYLES],
+        title="Sort parameter style",
+        description="How to encode `sort` in the query, which the API docs leave open: "
+        "`deep_object` (sort[orderBy]=…), `json` (sort={…}), `flat` "
+        "(orderBy=…&order=…), or `auto` to try them in that order.",
+    ),
+    th.Property(
+        "user_agent",
+        th.StringType,
+        title="User agent",
+        description="User-Agent header to send (default: tap-skipcall/<version>).",
+    ),
 ).to_dict()
 
 
@@ -59,8 +98,10 @@ def config_problems(config: dict[str, Any]) -> list[str]:
     problems = []
     key = config.get("api_key")
     if not isinstance(key, str) or not key.strip():
-        problems.append("`api_key` is missing or empty: set it to your Skipcall API key "
-                        "(for example with TAP_SKIPCALL_API_KEY).")
+        problems.append(
+            "`api_key` is missing or empty: set it to your Skipcall API key "
+            "(for example with TAP_SKIPCALL_API_KEY)."
+        )
     elif key != key.strip():
         problems.append("`api_key` has leading or trailing spaces: paste the key alone.")
     start = config.get("start_date")
@@ -68,38 +109,51 @@ def config_problems(config: dict[str, Any]) -> list[str]:
         try:
             datetime.fromisoformat(str(start).replace("Z", "+00:00"))
         except ValueError:
-            problems.append(f"`start_date` {str(start)[:40]!r} is not an ISO 8601 date or "
-                            "date-time, such as 2024-01-31 or 2024-01-31T00:00:00Z.")
+            problems.append(
+                f"`start_date` {str(start)[:40]!r} is not an ISO 8601 date or "
+                "date-time, such as 2024-01-31 or 2024-01-31T00:00:00Z."
+            )
     problems.extend(_url_problems(config.get("api_url", "https://api-public.skipcall.app")))
     size = config.get("page_size", 100)
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
-        problems.append(f"`page_size` must be a whole number from 1 to {MAX_PAGE_SIZE} "
-                        f"(got {size!r}).")
+        problems.append(
+            f"`page_size` must be a whole number from 1 to {MAX_PAGE_SIZE} (got {size!r})."
+        )
     for name in ("request_timeout", "max_requests_per_minute"):
         value = config.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 1):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
             problems.append(f"`{name}` must be a whole number of at least 1 (got {value!r}).")
     ids = config.get("workspace_ids")
-    if ids is not None and (not isinstance(ids, list) or not all(
-            isinstance(i, str) and i.strip() and "," not in i for i in ids)):
-        problems.append("`workspace_ids` must be a list of workspace ids (strings without "
-                        "commas), such as [\"550e8400-e29b-41d4-a716-446655440000\"].")
+    if ids is not None and (
+        not isinstance(ids, list)
+        or not all(isinstance(i, str) and i.strip() and "," not in i for i in ids)
+    ):
+        problems.append(
+            "`workspace_ids` must be a list of workspace ids (strings without "
+            'commas), such as ["550e8400-e29b-41d4-a716-446655440000"].'
+        )
     style = config.get("sort_style", "auto")
     if style not in ("auto", *SORT_STYLES):
-        problems.append(f"`sort_style` must be one of auto, {', '.join(SORT_STYLES)} "
-                        f"(got {style!r}).")
+        problems.append(
+            f"`sort_style` must be one of auto, {', '.join(SORT_STYLES)} (got {style!r})."
+        )
     return problems
 
 
 def _url_problems(url: Any) -> list[str]:
     parts = urlsplit(str(url))
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return [f"`api_url` {str(url)[:80]!r} is not an http(s) URL, such as "
-                "https://api-public.skipcall.app."]
+        return [
+            f"`api_url` {str(url)[:80]!r} is not an http(s) URL, such as "
+            "https://api-public.skipcall.app."
+        ]
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        return [f"`api_url` uses plain http to {parts.hostname}: the API key would travel "
-                "unencrypted. Use https (plain http is accepted for loopback addresses only)."]
+        return [
+            f"`api_url` uses plain http to {parts.hostname}: the API key would travel "
+            "unencrypted. Use https (plain http is accepted for loopback addresses only)."
+        ]
     return []
 
 
@@ -135,7 +189,7 @@ class TapSkipcall(Tap):
         """One keep-alive session for every stream."""
         return BudgetedSession(self.request_budget)
 
-    def discover_streams(self) -> list[streams.SkipcallListStream]:
+    def discover_streams(self) -> list[SkipcallStream]:
         """The streams this tap offers."""
         return [streams.CallsStream(self)]
 
@@ -149,9 +203,11 @@ def cli() -> None:
         if isinstance(error, RetriableAPIError):
             message += " (gave up after retrying)"
         elif isinstance(error, requests.exceptions.RequestException):
-            message = (f"Could not reach the Skipcall API ({type(error).__name__}), even after "
-                       f"retrying: {error}")
-        TapSkipcall.logger.error("tap-skipcall stopped: %s", message)  # noqa: TRY400
+            message = (
+                f"Could not reach the Skipcall API ({type(error).__name__}), even after "
+                f"retrying: {error}"
+            )
+        TapSkipcall.logger.error("tap-skipcall stopped: %s", message)
         sys.exit(1)
 
 

@@ -44,8 +44,13 @@ class SyncResult:
         return self.states[-1] if self.states else None
 
 
-def run_tap(config: dict[str, Any], state: dict | None = None, catalog: dict | None = None,
-            *, expect_error: bool = False) -> SyncResult:
+def run_tap(
+    config: dict[str, Any],
+    state: dict | None = None,
+    catalog: dict | None = None,
+    *,
+    expect_error: bool = False,
+) -> SyncResult:
     """Run a full sync in this process and collect the Singer messages it printed."""
     out = io.StringIO()
     error = None
@@ -75,10 +80,13 @@ def make_simulator():
     """Start simulators on free ports; all are stopped after the test."""
     started: list[RunningSimulator] = []
 
-    def factory(n_calls: int = 300, seed: int = 7, n_workspaces: int = 3,
-                **config: Any) -> RunningSimulator:
-        simulator = Simulator(Dataset(seed=seed, n_calls=n_calls, n_workspaces=n_workspaces),
-                              SimulatorConfig(**config))
+    def factory(
+        n_calls: int = 300, seed: int = 7, n_workspaces: int = 3, **config: Any
+    ) -> RunningSimulator:
+        simulator = Simulator(
+            Dataset(seed=seed, n_calls=n_calls, n_workspaces=n_workspaces),
+            SimulatorConfig(**config),
+        )
         running = RunningSimulator(simulator).start()
         started.append(running)
         return running
@@ -97,8 +105,9 @@ def visible_truth(sim: RunningSimulator) -> dict[str, dict[str, Any]]:
     """The calls the API would list right now, with their current content."""
     data = sim.simulator.data
     hide = sim.simulator.config.hide_deleted
-    return {cid: call for cid, call in data.snapshot_calls().items()
-            if not (hide and call["deletedAt"])}
+    return {
+        cid: call for cid, call in data.snapshot_calls().items() if not (hide and call["deletedAt"])
+    }
 
 
 def loaded_latest(*results: SyncResult) -> dict[str, dict[str, Any]]:

@@ -15,8 +15,11 @@ from tests.conftest import loaded_latest, run_tap, tap_config, visible_truth
 
 
 def list_requests(sim):
-    return [parse_qs(query) for endpoint, query, _ in sim.simulator.stats.log
-            if endpoint == "list_calls"]
+    return [
+        parse_qs(query)
+        for endpoint, query, _ in sim.simulator.stats.log
+        if endpoint == "list_calls"
+    ]
 
 
 def strip_extra(record):
@@ -50,11 +53,32 @@ def test_records_conform_to_the_declared_schema(make_simulator):
     assert any(r["startedAt"] is None for r in result.records())
     assert any(r["contact"] is None or r["contact"]["isUnknown"] for r in result.records())
     assert set(schema["properties"]) >= {
-        "id", "callType", "status", "type", "startedAt", "endedAt", "createdAt", "updatedAt",
-        "contact", "phoneNumber", "caller", "callerPhoneNumber", "phoneNumberId",
-        "userProviderSid", "adminProviderSid", "providerConferenceId", "transferred",
-        "sequenceRunId", "sequenceId", "syncedWithCrmDate", "deletedAt", "organizationId",
-        "organizationMembershipId", "managedPhoneNumberId", "notes"}
+        "id",
+        "callType",
+        "status",
+        "type",
+        "startedAt",
+        "endedAt",
+        "createdAt",
+        "updatedAt",
+        "contact",
+        "phoneNumber",
+        "caller",
+        "callerPhoneNumber",
+        "phoneNumberId",
+        "userProviderSid",
+        "adminProviderSid",
+        "providerConferenceId",
+        "transferred",
+        "sequenceRunId",
+        "sequenceId",
+        "syncedWithCrmDate",
+        "deletedAt",
+        "organizationId",
+        "organizationMembershipId",
+        "managedPhoneNumberId",
+        "notes",
+    }
     assert "null" in schema["properties"]["deletedAt"]["type"]
     assert "null" in schema["properties"]["contact"]["type"]
     assert schema["properties"]["createdAt"]["type"] == "string"
@@ -143,9 +167,17 @@ def naive_ascending_reader(sim, page_size):
     seen = {}
     page = 1
     while True:
-        body = requests.get(f"{sim.url}/v1/calls", params={
-            "page": page, "limit": page_size, "sort[orderBy]": "updatedAt", "sort[order]": "asc"},
-            headers={"Authorization": f"Bearer {sim.simulator.config.api_key}"}, timeout=10).json()
+        body = requests.get(
+            f"{sim.url}/v1/calls",
+            params={
+                "page": page,
+                "limit": page_size,
+                "sort[orderBy]": "updatedAt",
+                "sort[order]": "asc",
+            },
+            headers={"Authorization": f"Bearer {sim.simulator.config.api_key}"},
+            timeout=10,
+        ).json()
         for row in body["data"]:
             seen[row["id"]] = row
         if page >= body["totalPages"]:
@@ -199,8 +231,10 @@ def test_interrupted_sync_leaves_a_state_the_next_run_resumes_from(make_simulato
     assert len(broken.ids()) == 400
     saved = broken.state
     # Its last STATE still holds the old bookmark: progress was not committed.
-    assert (saved["bookmarks"]["calls"]["replication_key_value"]
-            == first.state["bookmarks"]["calls"]["replication_key_value"])
+    assert (
+        saved["bookmarks"]["calls"]["replication_key_value"]
+        == first.state["bookmarks"]["calls"]["replication_key_value"]
+    )
     resumed = run_tap(tap_config(sim), state=saved)
     latest = loaded_latest(first, broken, resumed)
     assert {k: strip_extra(v) for k, v in latest.items()} == visible_truth(sim)
@@ -211,8 +245,10 @@ def test_sort_style_auto_finds_the_form_the_api_understands(make_simulator):
     sim = make_simulator(n_calls=450, sort_styles=("json",))
     result = run_tap(tap_config(sim))
     assert sorted(set(result.ids())) == sorted(visible_truth(sim))
-    styles = ["sort[orderBy]" in q and "deep" or "sort" in q and "json" or "other"
-              for q in list_requests(sim)]
+    styles = [
+        ("sort[orderBy]" in q and "deep") or ("sort" in q and "json") or "other"
+        for q in list_requests(sim)
+    ]
     # deep_object is tried on page 1, found unsorted, then json works for all 5 pages.
     assert styles == ["deep", "json", "json", "json", "json", "json"]
     sim.simulator.data.update_calls(10)

@@ -53,23 +53,43 @@ def postgres():
     if os.geteuid() == 0:
         shutil.chown(data, "postgres")
     port = _free_port()
-    subprocess.run(_as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-                                 "-A", "trust", "--no-sync"]),
-                   check=True, capture_output=True)
-    subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l",
-                                 str(data / "server.log"), "-o",
-                                 f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -F",
-                                 "start"]), check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        _as_postgres(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-w",
+                "-l",
+                str(data / "server.log"),
+                "-o",
+                f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -F",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     try:
         import psycopg
 
-        with psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            host="127.0.0.1", port=port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute("CREATE DATABASE skipcall")
         yield port
     finally:
-        subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                                     "stop"]), capture_output=True)
+        subprocess.run(
+            _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
         shutil.rmtree(data, ignore_errors=True)
 
 
@@ -79,8 +99,9 @@ def meltano():
     if command is None:
         _missing("the `meltano` command was not found (set MELTANO_BIN)")
     env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    subprocess.run([command, "install"], cwd=ROOT, env=env, check=True, capture_output=True,
-                   timeout=900)
+    subprocess.run(
+        [command, "install"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=900
+    )
     return command
 
 
@@ -89,25 +110,40 @@ def test_meltano_run_loads_calls_into_postgres(make_simulator, postgres, meltano
 
     sim = make_simulator(n_calls=1500)
     config = tap_config(sim)
-    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "TAP_SKIPCALL_API_URL": config["api_url"], "TAP_SKIPCALL_API_KEY": config["api_key"],
-           "TARGET_POSTGRES_PORT": str(postgres), "TARGET_POSTGRES_HOST": "127.0.0.1",
-           "TARGET_POSTGRES_PASSWORD": "unused-under-trust-auth"}
+    env = {
+        **os.environ,
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "TAP_SKIPCALL_API_URL": config["api_url"],
+        "TAP_SKIPCALL_API_KEY": config["api_key"],
+        "TARGET_POSTGRES_PORT": str(postgres),
+        "TARGET_POSTGRES_HOST": "127.0.0.1",
+        "TARGET_POSTGRES_PASSWORD": "unused-under-trust-auth",
+    }
     suffix = uuid.uuid4().hex[:8]
 
     def meltano_run() -> subprocess.CompletedProcess:
         completed = subprocess.run(
             [meltano, "run", "--state-id-suffix", suffix, "tap-skipcall", "target-postgres"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert completed.returncode == 0, completed.stderr[-3000:]
         assert config["api_key"] not in completed.stdout + completed.stderr
         return completed
 
     def rows() -> dict[str, tuple]:
-        with psycopg.connect(host="127.0.0.1", port=postgres, user="postgres",
-                             dbname="skipcall") as conn:
-            return {row[0]: row[1:] for row in conn.execute(
-                'SELECT id, "updatedAt", notes, "deletedAt", contact FROM skipcall.calls')}
+        with psycopg.connect(
+            host="127.0.0.1", port=postgres, user="postgres", dbname="skipcall"
+        ) as conn:
+            return {
+                row[0]: row[1:]
+                for row in conn.execute(
+                    'SELECT id, "updatedAt", notes, "deletedAt", contact FROM skipcall.calls'
+                )
+            }
 
     meltano_run()
     loaded = rows()

@@ -23,17 +23,26 @@ def run_cli(config: dict, *args: str) -> subprocess.CompletedProcess:
     """Run the installed console script the way Meltano does."""
     return subprocess.run(
         [sys.executable, "-m", "tap_skipcall.tap", "--config", "ENV", *args],
-        capture_output=True, text=True, timeout=120,
-        env={**os.environ, **{f"TAP_SKIPCALL_{k.upper()}": (json.dumps(v) if isinstance(v, list)
-                                                            else str(v))
-                              for k, v in config.items()}},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            **{
+                f"TAP_SKIPCALL_{k.upper()}": (json.dumps(v) if isinstance(v, list) else str(v))
+                for k, v in config.items()
+            },
+        },
     )
 
 
-@pytest.mark.parametrize(("subscription", "expected"), [
-    ("SUBSCRIPTION_REQUIRED", "needs an active Skipcall subscription"),
-    ("PLAN_NOT_ELIGIBLE", "needs the STARTER, INTERMÉDIAIRE or EXPERT plan"),
-])
+@pytest.mark.parametrize(
+    ("subscription", "expected"),
+    [
+        ("SUBSCRIPTION_REQUIRED", "needs an active Skipcall subscription"),
+        ("PLAN_NOT_ELIGIBLE", "needs the STARTER, INTERMÉDIAIRE or EXPERT plan"),
+    ],
+)
 def test_subscription_errors_stop_with_what_to_fix(make_simulator, subscription, expected):
     sim = make_simulator(n_calls=10, subscription=subscription)
     result = run_tap(tap_config(sim), expect_error=True)
@@ -51,16 +60,19 @@ def test_invalid_key_is_one_line_without_traceback_or_key(make_simulator):
     assert SECRET not in completed.stderr + completed.stdout
     stopped = [line for line in completed.stderr.splitlines() if "tap-skipcall stopped" in line]
     assert len(stopped) == 1
-    assert "Skipcall rejected the API key (HTTP 401 UNAUTHORIZED: Invalid or revoked API key)" \
+    assert (
+        "Skipcall rejected the API key (HTTP 401 UNAUTHORIZED: Invalid or revoked API key)"
         in stopped[0]
+    )
     assert "Set `api_key`" in stopped[0]
     assert sim.simulator.stats.by_status[401] == 1
 
 
 def test_workspace_outside_scope_names_the_setting(make_simulator):
     sim = make_simulator(n_calls=10)
-    result = run_tap(tap_config(sim, workspace_ids=["not-a-workspace-of-this-key"]),
-                     expect_error=True)
+    result = run_tap(
+        tap_config(sim, workspace_ids=["not-a-workspace-of-this-key"]), expect_error=True
+    )
     assert "HTTP 403" in str(result.error)
     assert "`workspace_ids`" in str(result.error)
 
@@ -82,13 +94,17 @@ def test_wrong_api_url_path_gives_a_404_hint(make_simulator):
     assert "Check `api_url`" in str(result.error)
 
 
-@pytest.mark.parametrize("fault", [
-    Fault(kind="status", status=500, endpoint="list_calls", skip=2, times=3),
-    Fault(kind="status", status=503, endpoint="list_calls", skip=0, times=1),
-    Fault(kind="drop", endpoint="list_calls", skip=1, times=2),
-    Fault(kind="bad_json", endpoint="list_calls", skip=3, times=2),
-    Fault(kind="slow", seconds=1.5, endpoint="list_calls", skip=1, times=1),
-], ids=["500", "503", "dropped-connection", "bad-json", "timeout"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(kind="status", status=500, endpoint="list_calls", skip=2, times=3),
+        Fault(kind="status", status=503, endpoint="list_calls", skip=0, times=1),
+        Fault(kind="drop", endpoint="list_calls", skip=1, times=2),
+        Fault(kind="bad_json", endpoint="list_calls", skip=3, times=2),
+        Fault(kind="slow", seconds=1.5, endpoint="list_calls", skip=1, times=1),
+    ],
+    ids=["500", "503", "dropped-connection", "bad-json", "timeout"],
+)
 def test_transient_faults_are_retried_and_lose_nothing(make_simulator, fault):
     sim = make_simulator(n_calls=520)
     sim.simulator.faults.append(fault)
@@ -138,8 +154,7 @@ def test_unexpected_json_shape_is_a_clear_error(make_simulator):
     assert "without the documented `data` list (got keys: count, items)" in str(result.error)
 
 
-def test_cli_reports_exhausted_retries_in_one_line(make_simulator, monkeypatch, tmp_path,
-                                                   caplog):
+def test_cli_reports_exhausted_retries_in_one_line(make_simulator, monkeypatch, tmp_path, caplog):
     sim = make_simulator(n_calls=10)
     sim.simulator.faults.append(Fault(kind="bad_json", endpoint="*", times=-1))
     config = tmp_path / "config.json"
@@ -159,8 +174,9 @@ def test_faults_during_incremental_sync_lose_nothing(make_simulator):
     sim = make_simulator(n_calls=800)
     first = run_tap(tap_config(sim, page_size=50))
     sim.simulator.data.update_calls(140)
-    sim.simulator.faults.append(Fault(kind="status", status=502, endpoint="list_calls",
-                                      probability=0.4, times=-1))
+    sim.simulator.faults.append(
+        Fault(kind="status", status=502, endpoint="list_calls", probability=0.4, times=-1)
+    )
     second = run_tap(tap_config(sim, page_size=50), state=first.state)
     latest = loaded_latest(first, second)
     assert {k for k in latest} == set(visible_truth(sim))

@@ -25,15 +25,18 @@ class FakeClock:
         self.now += seconds
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    ("1800000030", 30.0),  # Unix seconds
-    ("1800000030000", 30.0),  # Unix milliseconds
-    ("12", 12.0),  # a delay in seconds
-    ("1799999990", 0.0),  # already past
-    ("1800009999", 120.0),  # absurdly far: capped
-    ("soon", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("1800000030", 30.0),  # Unix seconds
+        ("1800000030000", 30.0),  # Unix milliseconds
+        ("12", 12.0),  # a delay in seconds
+        ("1799999990", 0.0),  # already past
+        ("1800009999", 120.0),  # absurdly far: capped
+        ("soon", None),
+        (None, None),
+    ],
+)
 def test_reset_header_units(header, expected):
     assert seconds_until_reset(header, 1_800_000_000.0) == expected
 
@@ -65,8 +68,14 @@ def test_server_clock_from_date_header_defeats_skew():
     clock = FakeClock()
     budget = RequestBudget(clock=clock, sleep=clock.sleep)
     # Our clock is 100 s ahead of the server's: the reset is 20 s away on the server.
-    budget.observe(200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1799999920",
-                         "Date": formatdate(1_799_999_900, usegmt=True)})
+    budget.observe(
+        200,
+        {
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": "1799999920",
+            "Date": formatdate(1_799_999_900, usegmt=True),
+        },
+    )
     budget.acquire()
     assert clock.sleeps == [20.0]
 
@@ -98,8 +107,9 @@ def test_a_short_live_window_is_used_fully_without_any_429(make_simulator):
 
 def test_max_requests_per_minute_caps_the_tap(make_simulator, monkeypatch):
     clock = FakeClock(time.time())
-    monkeypatch.setattr("tap_skipcall.ratelimit.time",
-                        SimpleNamespace(time=clock, sleep=clock.sleep))
+    monkeypatch.setattr(
+        "tap_skipcall.ratelimit.time", SimpleNamespace(time=clock, sleep=clock.sleep)
+    )
     sim = make_simulator(n_calls=500)
     result = run_tap(tap_config(sim, max_requests_per_minute=2))
     assert len(result.ids()) == 500

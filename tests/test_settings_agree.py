@@ -1,0 +1,66 @@
+"""The settings in --about, the README table and meltano.yml must say the same thing."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tap_skipcall.tap import SETTINGS
+
+ROOT = Path(__file__).resolve().parent.parent
+OWN_SETTINGS = list(SETTINGS["properties"])
+
+
+def about(fmt: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "tap_skipcall.tap", "--about", "--format", fmt],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def table_rows(markdown: str) -> dict[str, str]:
+    rows = {}
+    for line in markdown.splitlines():
+        match = re.match(r"\| (\w+) \|", line)
+        if match and match.group(1) in OWN_SETTINGS:
+            rows[match.group(1)] = line
+    return rows
+
+
+def test_readme_settings_table_matches_about_markdown():
+    assert table_rows((ROOT / "README.md").read_text()) == table_rows(about("markdown"))
+    assert list(table_rows(about("markdown"))) == OWN_SETTINGS
+
+
+def test_about_json_lists_every_setting_and_marks_the_key_secret():
+    settings = json.loads(about("json"))["settings"]["properties"]
+    assert set(OWN_SETTINGS) <= set(settings)
+    assert settings["api_key"]["secret"] is True
+    assert json.loads(about("json"))["settings"]["required"] == ["api_key"]
+
+
+def test_meltano_yml_declares_the_same_settings():
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    tap = next(p for p in project["plugins"]["extractors"] if p["name"] == "tap-skipcall")
+    declared = {s["name"]: s for s in tap["settings"]}
+    assert set(OWN_SETTINGS) <= set(declared)
+    assert declared["api_key"]["sensitive"] is True
+    assert [name for name, s in declared.items() if s.get("sensitive")] == ["api_key"]
+    for name in OWN_SETTINGS:
+        default = SETTINGS["properties"][name].get("default")
+        assert declared[name].get("value") == default, name
+    assert set(tap["capabilities"]) >= {
+        "catalog",
+        "discover",
+        "state",
+        "about",
+        "stream-maps",
+        "schema-flattening",
+    }
