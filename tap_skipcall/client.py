@@ -12,11 +12,14 @@ from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.streams import RESTStream
 
+from tap_skipcall.pagination import EnvelopePaginator
+
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterable
 
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
+    from singer_sdk.pagination import BaseAPIPaginator
 
     from tap_skipcall.ratelimit import RequestBudget
 
@@ -242,6 +245,13 @@ class SkipcallStream(RESTStream[Any]):
 class SkipcallListStream(SkipcallStream):
     """A stream over a paginated list: ``{data, total, page, limit, totalPages}``."""
 
+    #: Whether the endpoint takes ``workspaceIds`` (documented for calls and users).
+    narrows_by_workspace: ClassVar[bool] = True
+
+    def get_new_paginator(self) -> BaseAPIPaginator[Any]:
+        """Page numbers from 1 to ``totalPages``."""
+        return EnvelopePaginator(self.payload_of)
+
     def check_payload(self, payload: Any) -> None:
         """The documented envelope, or a clear error naming what arrived instead."""
         super().check_payload(payload)
@@ -263,9 +273,75 @@ class SkipcallListStream(SkipcallStream):
             "page": next_page_token or 1,
             "limit": self.config.get("page_size", 100),
         }
-        if self.config.get("workspace_ids"):
+        if self.narrows_by_workspace and self.config.get("workspace_ids"):
             params["workspaceIds"] = ",".join(self.config["workspace_ids"])
         return params
+
+
+class SkipcallChildStream(SkipcallStream):
+    """A stream read per parent record: no per-parent state, never ACTIVATE_VERSION.
+
+    Only parents emitted in this sync reach it, so an incremental run costs requests only
+    for what changed; a target must therefore never treat one run as the whole table.
+    """
+
+    state_partitioning_keys: ClassVar[list[str]] = []
+    #: Context key this stream is read for; each value is requested once per sync.
+    parent_key: ClassVar[str]
+    #: Record field that carries the parent's id (None: the record has it already).
+    parent_field: ClassVar[str | None] = None
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """Never: a run sees only the children of changed parents."""
+        return False
+
+    def _write_schema_message(self) -> None:
+        """Once per run. The SDK calls this for every parent record; the schema never changes."""
+        if not self.__dict__.get("_schema_sent"):
+            super()._write_schema_message()
+            self._schema_sent = True
+
+    @cached_property
+    def _parents_read(self) -> set[Any]:
+        return set()
+
+    def wants(self, context: Context) -> bool:
+        """Whether syncing this parent would cost a request worth making.
+
+        Parents ask before handing a record to their children, because the SDK's
+        per-record child sync costs milliseconds even when the child has nothing to do.
+        """
+        key = context.get(self.parent_key)
+        return (
+            (self.selected or self.has_selected_descendents)
+            and key is not None
+            and key not in self._parents_read
+        )
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Records for this parent, unless it has none or was already read in this sync."""
+        key = (context or {}).get(self.parent_key)
+        if key is None or key in self._parents_read:
+            return
+        self._parents_read.add(key)
+        for record in super().get_records(context):
+            yield {self.parent_field: key, **record} if self.parent_field else record
+
+
+class SkipcallObjectStream(SkipcallChildStream):
+    """One object per parent (``GET /v1/<things>/{id}``); 404 means there is none."""
+
+    not_found_means_empty = True
+
+    def get_new_paginator(self) -> None:
+        """A single object: no pages."""
+        return
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        """The object, or nothing on 404."""
+        if response.status_code != 404:
+            yield self.payload_of(response)
 
 
 def dumps(value: Any) -> str:

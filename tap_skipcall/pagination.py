@@ -56,14 +56,16 @@ class EnvelopePaginator(PageNumberPaginator):
         self._payload_of = payload_of
 
     def has_more(self, response: requests.Response) -> bool:
-        """More pages while this one is not the last announced one."""
+        """More pages while this one is not the last announced one.
+
+        An answer without ``totalPages`` (a bare list, a ``{data}`` wrapper) is one page.
+        """
         payload = self._payload_of(response)
         if not isinstance(payload, dict) or not payload.get("data"):
             return False
-        try:
-            return int(payload.get("page", self.current_value)) < int(payload["totalPages"])
-        except (KeyError, TypeError, ValueError):
-            return len(payload["data"]) >= int(payload.get("limit") or 1)
+        total_pages = _positive_int(payload.get("totalPages"))
+        page = _positive_int(payload.get("page")) or self.current_value
+        return total_pages is not None and page < total_pages
 
 
 @dataclass(frozen=True)

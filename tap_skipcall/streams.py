@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as datetime_module
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import SchemaDirectory, StreamSchema
 
 from tap_skipcall import schemas
-from tap_skipcall.client import SkipcallListStream, dumps
+from tap_skipcall.client import (
+    SkipcallChildStream,
+    SkipcallListStream,
+    SkipcallObjectStream,
+    SkipcallStream,
+    dumps,
+)
 from tap_skipcall.pagination import NewestFirstPaginator, PageRequest, parse_timestamp
 
 if TYPE_CHECKING:
@@ -90,6 +97,26 @@ class CallsStream(SkipcallListStream):
         else:  # the bookmark will be capped below the newest value: nothing to skip there
             state.pop(self.IDS_AT_BOOKMARK, None)
 
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        """Hand a call to its children only when one of them has something to read."""
+        child_context = self.get_child_context(record, context)
+        if any(
+            isinstance(child, SkipcallChildStream) and child.wants(child_context)
+            for child in self.child_streams
+        ):
+            yield child_context
+
+    def get_child_context(self, record: dict[str, Any], context: Context | None) -> Context:
+        """What the children of a call are read for: the call, its contact, its sequence."""
+        contact = record.get("contact") or {}
+        return {
+            "call_id": record["id"],
+            "contact_id": None if contact.get("isUnknown") else contact.get("id"),
+            "sequence_id": record.get("sequenceId"),
+        }
+
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
@@ -125,3 +152,202 @@ def sort_params(style: str, field: str, order: str) -> dict[str, str]:
     if style == "flat":
         return {"orderBy": field, "order": order}
     return {"sort[orderBy]": field, "sort[order]": order}
+
+
+class CallRecordingsStream(SkipcallObjectStream):
+    """``GET /v1/calls/{id}/recording`` for each call emitted; 404 (no recording) yields nothing."""
+
+    name = "call_recordings"
+    path = "/v1/calls/{call_id}/recording"
+    parent_stream_type = CallsStream
+    parent_key = "call_id"
+    parent_field = "call_id"
+    primary_keys = ("id",)
+    selected_by_default = False  # one request per call
+    schema = StreamSchema(SCHEMAS)
+
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        """Transcriptions only where the recording says one exists: no wasted request."""
+        if record.get("hasTranscription"):
+            yield {"call_id": record["call_id"]}
+
+
+class CallTranscriptionsStream(SkipcallObjectStream):
+    """``GET /v1/calls/{id}/transcription``, asked only when the recording has one."""
+
+    name = "call_transcriptions"
+    path = "/v1/calls/{call_id}/transcription"
+    parent_stream_type = CallRecordingsStream
+    parent_key = "call_id"
+    parent_field = "call_id"
+    primary_keys = ("id",)
+    selected_by_default = False
+    schema = StreamSchema(SCHEMAS)
+
+
+class ContactsStream(SkipcallObjectStream):
+    """``GET /v1/contacts/{id}`` once per distinct known contact met in the synced calls."""
+
+    name = "contacts"
+    path = "/v1/contacts/{contact_id}"
+    parent_stream_type = CallsStream
+    parent_key = "contact_id"
+    primary_keys = ("id",)
+    selected_by_default = False  # up to one request per call
+    schema = StreamSchema(SCHEMAS)
+
+
+class SequenceContactsStream(SkipcallChildStream, SkipcallListStream):
+    """``GET /v1/sequences/{id}/contacts`` for each distinct ``sequenceId`` met in calls."""
+
+    name = "sequence_contacts"
+    path = "/v1/sequences/{sequence_id}/contacts"
+    parent_stream_type = CallsStream
+    parent_key = "sequence_id"
+    parent_field = "sequence_id"
+    primary_keys = ("sequence_id", "id")
+    narrows_by_workspace = False
+    schema = StreamSchema(SCHEMAS)
+
+
+class WorkspacesStream(SkipcallListStream):
+    """``GET /v1/workspaces``: a bare list, a ``{data}`` wrapper or a page envelope."""
+
+    name = "workspaces"
+    path = "/v1/workspaces"
+    primary_keys = ("id",)
+    narrows_by_workspace = False
+    schema = StreamSchema(SCHEMAS)
+
+    def check_payload(self, payload: Any) -> None:
+        """A list is a documented-enough answer too (the shape is not documented)."""
+        if not isinstance(payload, list):
+            super().check_payload(payload)
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        """Items of whichever shape arrived; only workspaces in ``workspace_ids`` if set."""
+        payload = self.payload_of(response)
+        wanted = set(self.config.get("workspace_ids") or ())
+        for item in payload if isinstance(payload, list) else payload["data"]:
+            if not wanted or item.get("id") in wanted:
+                yield item
+
+    def get_child_context(self, record: dict[str, Any], context: Context | None) -> Context:
+        """Members are read per workspace."""
+        return {"workspace_id": record["id"]}
+
+
+class WorkspaceMembersStream(SkipcallChildStream, SkipcallListStream):
+    """``GET /v1/workspaces/{id}/members``: every status, as documented."""
+
+    name = "workspace_members"
+    path = "/v1/workspaces/{workspace_id}/members"
+    parent_stream_type = WorkspacesStream
+    parent_key = "workspace_id"
+    parent_field = "workspace_id"
+    primary_keys = ("workspace_id", "id")
+    narrows_by_workspace = False
+    schema = StreamSchema(SCHEMAS)
+
+
+class UsersStream(SkipcallListStream):
+    """``GET /v1/users``: organization users with access to an in-scope workspace."""
+
+    name = "users"
+    path = "/v1/users"
+    primary_keys = ("organizationMembershipId",)
+    schema = StreamSchema(SCHEMAS)
+
+
+class StatsStream(SkipcallStream):
+    """An opt-in report over the window ``stats_start_date`` .. ``stats_end_date``."""
+
+    selected_by_default = False
+
+    @property
+    def window(self) -> tuple[str, str]:
+        """The report window as ISO dates (default: the last 30 days)."""
+        today = datetime_module.datetime.now(datetime_module.timezone.utc).date()
+        start = self.config.get("stats_start_date") or str(today - datetime_module.timedelta(30))
+        return str(start)[:10], str(self.config.get("stats_end_date") or today)[:10]
+
+    def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
+        """Window and granularity, for each stats endpoint alike."""
+        start, end = self.window
+        return {
+            "startDate": start,
+            "endDate": end,
+            "granularity": self.config.get("stats_granularity", "day"),
+        }
+
+    def get_new_paginator(self) -> None:
+        """Reports are not paginated."""
+        return
+
+    def labelled(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The window and bucket make rows of different runs and days distinct."""
+        start, end = self.window
+        return {
+            "window_start": start,
+            "window_end": end,
+            "granularity": self.config.get("stats_granularity", "day"),
+            "bucket": row.get("date") or "total",
+            **row,
+        }
+
+
+class TagRepartitionStream(StatsStream):
+    """``GET /v1/stats/tag-repartition``."""
+
+    name = "stats_tag_repartition"
+    path = "/v1/stats/tag-repartition"
+    primary_keys = ("window_start", "window_end", "granularity", "bucket", "tagId")
+    schema = StreamSchema(SCHEMAS)
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        """One row per tag and bucket."""
+        for row in self.payload_of(response).get("data") or []:
+            yield self.labelled(row)
+
+
+class StatusRepartitionStream(StatsStream):
+    """``GET /v1/stats/status-repartition``; ``nonCalledCount`` repeated on each row."""
+
+    name = "stats_status_repartition"
+    path = "/v1/stats/status-repartition"
+    primary_keys = ("window_start", "window_end", "granularity", "bucket", "status")
+    schema = StreamSchema(SCHEMAS)
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        """One row per status and bucket."""
+        payload = self.payload_of(response)
+        for row in payload.get("data") or []:
+            yield {**self.labelled(row), "nonCalledCount": payload.get("nonCalledCount")}
+
+
+class TeamStatsStream(StatsStream):
+    """``GET /v1/teams/stats`` with ``period=custom`` over the window."""
+
+    name = "stats_teams"
+    path = "/v1/teams/stats"
+    primary_keys = ("window_start", "window_end", "teamId")
+    schema = StreamSchema(SCHEMAS)
+
+    def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
+        """``period`` is required; ``custom`` takes the window's dates."""
+        start, end = self.window
+        return {"period": "custom", "startDate": start, "endDate": end}
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        """One row per team, each carrying the response's aggregate."""
+        payload = self.payload_of(response)
+        start, end = self.window
+        for team in payload.get("teams") or []:
+            yield {
+                "window_start": start,
+                "window_end": end,
+                **team,
+                "aggregate": payload.get("aggregate"),
+            }

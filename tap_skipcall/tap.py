@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +20,10 @@ from tap_skipcall.pagination import SORT_STYLES
 from tap_skipcall.ratelimit import RequestBudget
 
 MAX_PAGE_SIZE = 100
+STATS_GRANULARITIES = ("hour", "day", "week", "month", "none")
 
+#: The tap's own settings. A fresh dict per ``to_dict()``: the SDK adds its built-in
+#: settings into ``config_jsonschema`` in place.
 SETTINGS = th.PropertiesList(
     th.Property(
         "api_key",
@@ -90,7 +93,28 @@ SETTINGS = th.PropertiesList(
         title="User agent",
         description="User-Agent header to send (default: tap-skipcall/<version>).",
     ),
-).to_dict()
+    th.Property(
+        "stats_start_date",
+        th.DateType,
+        title="Stats start date",
+        description="First day of the window the stats_* report streams cover "
+        "(default: 30 days ago).",
+    ),
+    th.Property(
+        "stats_end_date",
+        th.DateType,
+        title="Stats end date",
+        description="Last day of the stats_* report window (default: today).",
+    ),
+    th.Property(
+        "stats_granularity",
+        th.StringType,
+        default="day",
+        allowed_values=list(STATS_GRANULARITIES),
+        title="Stats granularity",
+        description="Time buckets of the tag and status reports: hour, day, week, month or none.",
+    ),
+)
 
 
 def config_problems(config: dict[str, Any]) -> list[str]:
@@ -134,12 +158,30 @@ def config_problems(config: dict[str, Any]) -> list[str]:
             "`workspace_ids` must be a list of workspace ids (strings without "
             'commas), such as ["550e8400-e29b-41d4-a716-446655440000"].'
         )
+    for name in ("stats_start_date", "stats_end_date"):
+        value = config.get(name)
+        if value is not None and not _is_date(value):
+            problems.append(f"`{name}` {str(value)[:40]!r} is not a date such as 2024-01-31.")
+    granularity = config.get("stats_granularity", "day")
+    if granularity not in STATS_GRANULARITIES:
+        problems.append(
+            f"`stats_granularity` must be one of {', '.join(STATS_GRANULARITIES)} "
+            f"(got {granularity!r})."
+        )
     style = config.get("sort_style", "auto")
     if style not in ("auto", *SORT_STYLES):
         problems.append(
             f"`sort_style` must be one of auto, {', '.join(SORT_STYLES)} (got {style!r})."
         )
     return problems
+
+
+def _is_date(value: Any) -> bool:
+    try:
+        date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return False
+    return True
 
 
 def _url_problems(url: Any) -> list[str]:
@@ -170,7 +212,7 @@ class TapSkipcall(Tap):
     """Singer tap for the Skipcall Public API."""
 
     name = "tap-skipcall"
-    config_jsonschema = SETTINGS
+    config_jsonschema = SETTINGS.to_dict()
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """Plain-sentence checks first (they never echo the key), then the JSON schema."""
@@ -191,7 +233,22 @@ class TapSkipcall(Tap):
 
     def discover_streams(self) -> list[SkipcallStream]:
         """The streams this tap offers."""
-        return [streams.CallsStream(self)]
+        return [
+            stream_class(self)
+            for stream_class in (
+                streams.WorkspacesStream,
+                streams.WorkspaceMembersStream,
+                streams.UsersStream,
+                streams.CallsStream,
+                streams.CallRecordingsStream,
+                streams.CallTranscriptionsStream,
+                streams.ContactsStream,
+                streams.SequenceContactsStream,
+                streams.TagRepartitionStream,
+                streams.StatusRepartitionStream,
+                streams.TeamStatsStream,
+            )
+        ]
 
 
 def cli() -> None:

@@ -44,14 +44,27 @@ class SyncResult:
         return self.states[-1] if self.states else None
 
 
+def catalog_selecting(config: dict[str, Any], streams: list[str]) -> dict[str, Any]:
+    """The discovered catalog with exactly these streams selected."""
+    catalog = TapSkipcall(config=config, parse_env_config=False).catalog_dict
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"]["selected"] = stream["tap_stream_id"] in streams
+    return catalog
+
+
 def run_tap(
     config: dict[str, Any],
     state: dict | None = None,
     catalog: dict | None = None,
     *,
     expect_error: bool = False,
+    select: list[str] | None = None,
 ) -> SyncResult:
     """Run a full sync in this process and collect the Singer messages it printed."""
+    if select is not None:
+        catalog = catalog_selecting(config, select)
     out = io.StringIO()
     error = None
     with redirect_stdout(out):

@@ -16,6 +16,20 @@ SAMPLE_CONFIG = {
     "api_key": _SIMULATOR.simulator.config.api_key,
     "api_url": _SIMULATOR.url,
     "start_date": "2025-01-01T00:00:00Z",
+    "stats_start_date": "2025-01-01",
 }
 
-TestTapSkipcall = get_tap_test_class(tap_class=TapSkipcall, config=SAMPLE_CONFIG)
+
+def _catalog_with_every_stream_selected() -> dict:
+    """Non-default streams (recordings, transcriptions, contacts, stats) are tested too."""
+    catalog = TapSkipcall(config=SAMPLE_CONFIG, parse_env_config=False).catalog_dict
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"]["selected"] = True
+    return catalog
+
+
+TestTapSkipcall = get_tap_test_class(
+    tap_class=TapSkipcall, config=SAMPLE_CONFIG, catalog=_catalog_with_every_stream_selected()
+)

@@ -97,7 +97,7 @@ def test_a_short_live_window_is_used_fully_without_any_429(make_simulator):
     # 5 requests per 1-second window; 16 pages need 4 windows.
     sim = make_simulator(n_calls=1600, rate_limit=5, window_seconds=1.0, reset_unit="ms")
     started = time.monotonic()
-    result = run_tap(tap_config(sim))
+    result = run_tap(tap_config(sim), select=["calls"])
     elapsed = time.monotonic() - started
     assert sorted(result.ids()) == sorted(visible_truth(sim))
     assert sim.simulator.stats.by_status == {200: 16}
@@ -111,7 +111,7 @@ def test_max_requests_per_minute_caps_the_tap(make_simulator, monkeypatch):
         "tap_skipcall.ratelimit.time", SimpleNamespace(time=clock, sleep=clock.sleep)
     )
     sim = make_simulator(n_calls=500)
-    result = run_tap(tap_config(sim, max_requests_per_minute=2))
+    result = run_tap(tap_config(sim, max_requests_per_minute=2), select=["calls"])
     assert len(result.ids()) == 500
     # 5 pages at 2 a minute: the 3rd waits a minute, the 4th none, the 5th another minute.
     assert len(clock.sleeps) == 2

@@ -13,7 +13,8 @@ import yaml
 from tap_skipcall.tap import SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
-OWN_SETTINGS = list(SETTINGS["properties"])
+OWN = SETTINGS.to_dict()["properties"]
+OWN_SETTINGS = list(OWN)
 
 
 def about(fmt: str) -> str:
@@ -54,7 +55,7 @@ def test_meltano_yml_declares_the_same_settings():
     assert declared["api_key"]["sensitive"] is True
     assert [name for name, s in declared.items() if s.get("sensitive")] == ["api_key"]
     for name in OWN_SETTINGS:
-        default = SETTINGS["properties"][name].get("default")
+        default = OWN[name].get("default")
         assert declared[name].get("value") == default, name
     assert set(tap["capabilities"]) >= {
         "catalog",
