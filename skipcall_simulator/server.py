@@ -54,6 +54,8 @@ class SimulatorConfig:
     hide_deleted: bool = False
     #: Workspaces in the key's scope (None: all of them).
     scope: list[str] | None = None
+    #: Shape of GET /v1/workspaces, undocumented: "data" ({data: [...]}), "list", "envelope".
+    workspaces_shape: str = "data"
 
 
 @dataclass
@@ -447,9 +449,14 @@ class Simulator:
         return contact
 
     def _list_workspaces(self, query: dict[str, list[str]]) -> Any:
-        # Undocumented shape: a {data: [...]} wrapper, like the stats endpoints.
         scope = self._scope()
-        return {"data": [w for wid, w in self.data.workspaces.items() if wid in scope]}
+        items = [w for wid, w in self.data.workspaces.items() if wid in scope]
+        if self.config.workspaces_shape == "list":
+            return items
+        if self.config.workspaces_shape == "envelope":
+            page, limit = self._page_params(query)
+            return self._paginate(items, page, limit)
+        return {"data": items}  # like the stats endpoints
 
     def _list_members(self, query: dict[str, list[str]], id: str) -> Any:
         if id not in self._scope():

@@ -96,6 +96,8 @@ def make_simulator():
     def factory(
         n_calls: int = 300, seed: int = 7, n_workspaces: int = 3, **config: Any
     ) -> RunningSimulator:
+        # No rate limit unless a test asks for one: others must not wait for windows.
+        config.setdefault("rate_limit", None)
         simulator = Simulator(
             Dataset(seed=seed, n_calls=n_calls, n_workspaces=n_workspaces),
             SimulatorConfig(**config),

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import tap_config, visible_truth
+from tests.test_streams import DEFAULT_STREAMS
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = os.environ.get("SKIPCALL_REQUIRE_E2E") == "1"
@@ -105,7 +106,7 @@ def meltano():
     return command
 
 
-def test_meltano_run_loads_calls_into_postgres(make_simulator, postgres, meltano):
+def test_meltano_run_loads_every_default_stream_into_postgres(make_simulator, postgres, meltano):
     import psycopg
 
     sim = make_simulator(n_calls=1500)
@@ -145,7 +146,25 @@ def test_meltano_run_loads_calls_into_postgres(make_simulator, postgres, meltano
                 )
             }
 
+    def table_counts() -> dict[str, int]:
+        with psycopg.connect(
+            host="127.0.0.1", port=postgres, user="postgres", dbname="skipcall"
+        ) as conn:
+            return {
+                table: conn.execute(f"SELECT count(*) FROM skipcall.{table}").fetchone()[0]
+                for table in DEFAULT_STREAMS
+            }
+
     meltano_run()
+    data = sim.simulator.data
+    sequences = {c["sequenceId"] for c in data.calls.values() if c["sequenceId"]}
+    assert table_counts() == {
+        "workspaces": len(data.workspaces),
+        "workspace_members": sum(len(m) for m in data.members.values()),
+        "users": len(data.users),
+        "calls": len(data.calls),
+        "sequence_contacts": sum(len(set(data.sequences[s]["contactIds"])) for s in sequences),
+    }
     loaded = rows()
     truth = visible_truth(sim)
     assert set(loaded) == set(truth)
@@ -153,7 +172,6 @@ def test_meltano_run_loads_calls_into_postgres(make_simulator, postgres, meltano
     assert loaded[sample["id"]][1] == sample["notes"]
     assert loaded[sample["id"]][3] == sample["contact"]
 
-    data = sim.simulator.data
     changed = set(data.update_calls(25)) | set(data.create_calls(4)) | set(data.delete_calls(2))
     before = sim.simulator.stats.by_endpoint["list_calls"]
     meltano_run()

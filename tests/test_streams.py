@@ -1,0 +1,215 @@
+"""Every stream against the simulator: records, schemas, 404s and request counts."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import jsonschema
+import pytest
+
+from tests.conftest import run_tap, tap_config
+
+ALL_STREAMS = [
+    "workspaces",
+    "workspace_members",
+    "users",
+    "calls",
+    "call_recordings",
+    "call_transcriptions",
+    "contacts",
+    "sequence_contacts",
+    "stats_tag_repartition",
+    "stats_status_repartition",
+    "stats_teams",
+]
+DEFAULT_STREAMS = ["workspaces", "workspace_members", "users", "calls", "sequence_contacts"]
+
+
+def minimum_requests(sim, streams, page_size=100):
+    """The fewest requests the API allows for these streams (it has no batch endpoints)."""
+    data = sim.simulator.data
+    calls = list(data.calls.values())
+    pages = lambda n: max(1, math.ceil(n / page_size))  # noqa: E731
+    known_contacts = {
+        c["contact"]["id"] for c in calls if c["contact"] and not c["contact"]["isUnknown"]
+    }
+    sequences = {c["sequenceId"] for c in calls if c["sequenceId"]}
+    cost = {
+        "workspaces": 1,
+        "workspace_members": sum(pages(len(m)) for m in data.members.values()),
+        "users": pages(len(data.users)),
+        "calls": pages(len(calls)),
+        "call_recordings": len(calls),
+        "call_transcriptions": sum(1 for r in data.recordings.values() if r["hasTranscription"]),
+        "contacts": len(known_contacts),
+        "sequence_contacts": sum(
+            pages(len(set(data.sequences[s]["contactIds"]))) for s in sequences
+        ),
+        "stats_tag_repartition": 1,
+        "stats_status_repartition": 1,
+        "stats_teams": 1,
+    }
+    if "call_transcriptions" in streams and "call_recordings" not in streams:
+        streams = [*streams, "call_recordings"]  # the parent is read to know hasTranscription
+    if (
+        set(streams) & {"call_recordings", "contacts", "sequence_contacts"}
+        and "calls" not in streams
+    ):
+        streams = [*streams, "calls"]
+    return sum(cost[s] for s in set(streams))
+
+
+@pytest.fixture
+def everything(make_simulator):
+    sim = make_simulator(n_calls=700)
+    result = run_tap(tap_config(sim, stats_start_date="2024-06-01"), select=ALL_STREAMS)
+    return sim, result
+
+
+def test_every_stream_loads_what_the_api_holds(everything):
+    sim, result = everything
+    data = sim.simulator.data
+    counts = Counter({s: len(r) for s, r in result.records_by_stream.items()})
+    calls = list(data.calls.values())
+    known_contacts = {
+        c["contact"]["id"] for c in calls if c["contact"] and not c["contact"]["isUnknown"]
+    }
+    sequences = {c["sequenceId"] for c in calls if c["sequenceId"]}
+    assert counts["workspaces"] == len(data.workspaces)
+    assert counts["workspace_members"] == sum(len(m) for m in data.members.values())
+    assert counts["users"] == len(data.users)
+    assert counts["calls"] == len(calls)
+    assert counts["call_recordings"] == len(data.recordings)
+    assert counts["call_transcriptions"] == len(data.transcriptions)
+    assert counts["contacts"] == len(known_contacts)
+    assert counts["sequence_contacts"] == sum(
+        len(set(data.sequences[s]["contactIds"])) for s in sequences
+    )
+    assert counts["stats_teams"] == len(data.workspaces)
+    assert counts["stats_status_repartition"] == len({c["status"] for c in calls})
+    assert counts["stats_tag_repartition"] == len({c["status"] for c in calls})
+
+
+def test_request_count_is_the_minimum_the_api_allows(everything):
+    sim, _ = everything
+    assert sim.simulator.stats.requests == minimum_requests(sim, ALL_STREAMS)
+    by_endpoint = sim.simulator.stats.by_endpoint
+    assert by_endpoint["recording"] == len(sim.simulator.data.calls)  # 404s included
+    assert by_endpoint["transcription"] == len(sim.simulator.data.transcriptions)  # never wasted
+    assert sim.simulator.stats.by_status[404] == len(sim.simulator.data.calls) - len(
+        sim.simulator.data.recordings
+    )
+
+
+def test_no_stream_drops_a_field_the_api_returned(everything):
+    sim, result = everything
+    data = sim.simulator.data
+    truth = {
+        "workspaces": {w["id"]: w for w in data.workspaces.values()},
+        "users": {u["organizationMembershipId"]: u for u in data.users.values()},
+        "contacts": data.contacts,
+        "call_recordings": {r["id"]: r for r in data.recordings.values()},
+        "call_transcriptions": {t["id"]: t for t in data.transcriptions.values()},
+        "workspace_members": {m["id"]: m for ms in data.members.values() for m in ms},
+    }
+    for stream, expected in truth.items():
+        for record in result.records(stream):
+            key = record["organizationMembershipId"] if stream == "users" else record["id"]
+            merged = {
+                k: v for k, v in record.items() if k not in ("extra", "call_id", "workspace_id")
+            }
+            merged.update(record.get("extra") or {})
+            assert merged == expected[key], stream
+    # Undocumented fields of users (role, workspaceIds) are kept in `extra`.
+    assert all(set(r["extra"]) == {"role", "workspaceIds"} for r in result.records("users"))
+
+
+def test_records_match_their_schemas(everything):
+    _, result = everything
+    schemas = {m["stream"]: m["schema"] for m in result.messages if m["type"] == "SCHEMA"}
+    assert set(schemas) == set(ALL_STREAMS)
+    assert Counter(m["stream"] for m in result.messages if m["type"] == "SCHEMA") == Counter(
+        dict.fromkeys(ALL_STREAMS, 1)
+    )  # one SCHEMA per stream, not one per parent record
+    for stream, records in result.records_by_stream.items():
+        validator = jsonschema.Draft7Validator(schemas[stream])
+        for record in records:
+            assert list(validator.iter_errors(record)) == [], stream
+
+
+def test_child_records_carry_their_parent(everything):
+    sim, result = everything
+    for record in result.records("call_recordings"):
+        assert sim.simulator.data.recordings[record["call_id"]]["id"] == record["id"]
+    for record in result.records("call_transcriptions"):
+        assert sim.simulator.data.transcriptions[record["call_id"]]["id"] == record["id"]
+        assert record["transcript"] is None or all("confidence" in u for u in record["transcript"])
+    members = {m["id"]: w for w, ms in sim.simulator.data.members.items() for m in ms}
+    assert all(members[r["id"]] == r["workspace_id"] for r in result.records("workspace_members"))
+
+
+def test_default_selection_leaves_out_per_call_streams(make_simulator):
+    sim = make_simulator(n_calls=300)
+    result = run_tap(tap_config(sim))
+    assert set(result.records_by_stream) == set(DEFAULT_STREAMS)
+    assert sim.simulator.stats.requests == minimum_requests(sim, DEFAULT_STREAMS)
+
+
+def test_transcriptions_alone_still_read_recordings_but_emit_none(make_simulator):
+    sim = make_simulator(n_calls=200)
+    result = run_tap(tap_config(sim), select=["call_transcriptions"])
+    assert set(result.records_by_stream) == {"call_transcriptions"}
+    assert len(result.records("call_transcriptions")) == len(sim.simulator.data.transcriptions)
+    assert sim.simulator.stats.requests == minimum_requests(sim, ["call_transcriptions"])
+
+
+def test_incremental_run_reads_children_only_for_changed_calls(make_simulator):
+    sim = make_simulator(n_calls=500)
+    streams = ["calls", "call_recordings", "contacts", "sequence_contacts"]
+    first = run_tap(tap_config(sim), select=streams)
+    changed = sim.simulator.data.update_calls(12)
+    before = Counter(sim.simulator.stats.by_endpoint)
+    second = run_tap(tap_config(sim), select=streams, state=first.state)
+    spent = Counter(sim.simulator.stats.by_endpoint) - before
+    calls = [sim.simulator.data.calls[c] for c in changed]
+    contacts = {c["contact"]["id"] for c in calls if c["contact"] and not c["contact"]["isUnknown"]}
+    assert sorted(second.ids()) == sorted(changed)
+    assert spent["recording"] == 12
+    assert spent["get_contact"] == len(contacts)
+    assert spent["list_calls"] == 1
+    assert {r["call_id"] for r in second.records("call_recordings")} <= set(changed)
+
+
+@pytest.mark.parametrize("shape", ["data", "list", "envelope"])
+def test_workspaces_in_every_plausible_shape(make_simulator, shape):
+    sim = make_simulator(n_calls=10, n_workspaces=4, workspaces_shape=shape)
+    result = run_tap(tap_config(sim), select=["workspaces"])
+    assert sorted(result.ids("workspaces")) == sorted(sim.simulator.data.workspaces)
+    assert sim.simulator.stats.by_endpoint["list_workspaces"] == 1
+
+
+def test_workspace_ids_narrow_workspaces_users_and_members(make_simulator):
+    sim = make_simulator(n_calls=50, n_workspaces=3)
+    wanted = sorted(sim.simulator.data.workspaces)[:1]
+    result = run_tap(
+        tap_config(sim, workspace_ids=wanted), select=["workspaces", "workspace_members", "users"]
+    )
+    assert result.ids("workspaces") == wanted
+    assert {r["workspace_id"] for r in result.records("workspace_members")} == set(wanted)
+    assert all(wanted[0] in r["extra"]["workspaceIds"] for r in result.records("users"))
+
+
+def test_stats_window_and_granularity_are_sent(make_simulator):
+    sim = make_simulator(n_calls=100)
+    config = tap_config(
+        sim, stats_start_date="2025-01-01", stats_end_date="2025-01-31", stats_granularity="week"
+    )
+    result = run_tap(config, select=["stats_tag_repartition", "stats_teams"])
+    queries = {endpoint: q for endpoint, q, _ in sim.simulator.stats.log}
+    assert "startDate=2025-01-01" in queries["tag_repartition"]
+    assert "endDate=2025-01-31" in queries["tag_repartition"]
+    assert "granularity=week" in queries["tag_repartition"]
+    assert "period=custom" in queries["team_stats"]
+    assert all(r["window_start"] == "2025-01-01" for r in result.records("stats_teams"))
+    assert all(r["aggregate"]["totalCalls"] >= r["calls"] for r in result.records("stats_teams"))
