@@ -42,8 +42,39 @@ def _as_postgres(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
+def _connection(server: dict, dbname: str):
+    import psycopg
+
+    return psycopg.connect(
+        host=server["host"],
+        port=server["port"],
+        user=server["user"],
+        password=server["password"],
+        dbname=dbname,
+        autocommit=True,
+    )
+
+
 @pytest.fixture(scope="module")
 def postgres():
+    """A server to load into: SKIPCALL_PG_HOST/PORT/USER/PASSWORD if set (a CI service),
+    else a throwaway one started here with initdb and pg_ctl."""
+    if os.environ.get("SKIPCALL_PG_HOST"):
+        server = {
+            "host": os.environ["SKIPCALL_PG_HOST"],
+            "port": int(os.environ.get("SKIPCALL_PG_PORT", "5432")),
+            "user": os.environ.get("SKIPCALL_PG_USER", "postgres"),
+            "password": os.environ.get("SKIPCALL_PG_PASSWORD", "postgres"),
+        }
+        with _connection(server, "postgres") as conn:
+            conn.execute("DROP DATABASE IF EXISTS skipcall")
+            conn.execute("CREATE DATABASE skipcall")
+        yield server
+        return
+    yield from _throwaway_server()
+
+
+def _throwaway_server():
     binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     initdb = shutil.which("initdb") or (binaries[-1] if binaries else None)
     if initdb is None:
@@ -78,14 +109,16 @@ def postgres():
         check=True,
         capture_output=True,
     )
+    server = {
+        "host": "127.0.0.1",
+        "port": port,
+        "user": "postgres",
+        "password": "unused-under-trust-auth",
+    }
     try:
-        import psycopg
-
-        with psycopg.connect(
-            host="127.0.0.1", port=port, user="postgres", dbname="postgres", autocommit=True
-        ) as conn:
+        with _connection(server, "postgres") as conn:
             conn.execute("CREATE DATABASE skipcall")
-        yield port
+        yield server
     finally:
         subprocess.run(
             _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
@@ -107,8 +140,6 @@ def meltano():
 
 
 def test_meltano_run_loads_every_default_stream_into_postgres(make_simulator, postgres, meltano):
-    import psycopg
-
     sim = make_simulator(n_calls=1500)
     config = tap_config(sim)
     env = {
@@ -116,9 +147,10 @@ def test_meltano_run_loads_every_default_stream_into_postgres(make_simulator, po
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         "TAP_SKIPCALL_API_URL": config["api_url"],
         "TAP_SKIPCALL_API_KEY": config["api_key"],
-        "TARGET_POSTGRES_PORT": str(postgres),
-        "TARGET_POSTGRES_HOST": "127.0.0.1",
-        "TARGET_POSTGRES_PASSWORD": "unused-under-trust-auth",
+        "TARGET_POSTGRES_HOST": postgres["host"],
+        "TARGET_POSTGRES_PORT": str(postgres["port"]),
+        "TARGET_POSTGRES_USER": postgres["user"],
+        "TARGET_POSTGRES_PASSWORD": postgres["password"],
     }
     suffix = uuid.uuid4().hex[:8]
 
@@ -136,9 +168,7 @@ def test_meltano_run_loads_every_default_stream_into_postgres(make_simulator, po
         return completed
 
     def rows() -> dict[str, tuple]:
-        with psycopg.connect(
-            host="127.0.0.1", port=postgres, user="postgres", dbname="skipcall"
-        ) as conn:
+        with _connection(postgres, "skipcall") as conn:
             return {
                 row[0]: row[1:]
                 for row in conn.execute(
@@ -147,9 +177,7 @@ def test_meltano_run_loads_every_default_stream_into_postgres(make_simulator, po
             }
 
     def table_counts() -> dict[str, int]:
-        with psycopg.connect(
-            host="127.0.0.1", port=postgres, user="postgres", dbname="skipcall"
-        ) as conn:
+        with _connection(postgres, "skipcall") as conn:
             return {
                 table: conn.execute(f"SELECT count(*) FROM skipcall.{table}").fetchone()[0]
                 for table in DEFAULT_STREAMS

@@ -1,0 +1,52 @@
+"""The published wheel: the tap and its schemas, nothing else, and it runs on its own."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    return next(out.glob("tap_skipcall-*.whl"))
+
+
+def test_wheel_holds_the_tap_and_schemas_but_not_the_simulator_or_tests(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "tap_skipcall/tap.py" in names
+    assert "tap_skipcall/schemas/calls.json" in names
+    assert len([n for n in names if n.startswith("tap_skipcall/schemas/")]) == 12
+    assert not [n for n in names if n.startswith(("skipcall_simulator/", "tests/"))]
+
+
+def test_wheel_installs_into_an_empty_virtualenv_and_runs(wheel, tmp_path):
+    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    venv = tmp_path / "venv"
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    subprocess.run(
+        [uv, "pip", "install", "--quiet", "--python", str(venv / "bin/python"), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    about = subprocess.run(
+        [str(venv / "bin/tap-skipcall"), "--about", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert '"name": "tap-skipcall"' in about.stdout
+    assert '"api_key"' in about.stdout
