@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_skipcall import streams
@@ -213,6 +214,8 @@ class TapSkipcall(Tap):
 
     name = "tap-skipcall"
     config_jsonschema = SETTINGS.to_dict()
+    #: msgspec encodes Singer messages several times faster than the default writer.
+    message_writer_class = MsgSpecWriter
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """Plain-sentence checks first (they never echo the key), then the JSON schema."""

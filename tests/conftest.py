@@ -65,7 +65,7 @@ def run_tap(
     """Run a full sync in this process and collect the Singer messages it printed."""
     if select is not None:
         catalog = catalog_selecting(config, select)
-    out = io.StringIO()
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # the writer uses stdout.buffer
     error = None
     with redirect_stdout(out):
         try:
@@ -77,7 +77,9 @@ def run_tap(
             error = exc
     if expect_error and error is None:
         pytest.fail("the sync was expected to fail but succeeded")
-    messages = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+    out.flush()
+    text = out.buffer.getvalue().decode()  # type: ignore[attr-defined]
+    messages = [json.loads(line) for line in text.splitlines() if line.strip()]
     return SyncResult(messages=messages, error=error)
 
 

@@ -1,0 +1,263 @@
+"""Benchmark: the tap against the simulator, next to the floor any tap pays.
+
+    .venv/bin/python scripts/benchmark.py [--calls 50000] [--changed-percent 1]
+
+Runs a simulator (no rate limit) in its own process, then, each in its own process:
+a full backfill and an incremental sync of the changed calls, by the tap (writing Singer
+messages to a file, as under Meltano) and by a plain `requests` loop that reads the same
+pages and prints RECORD lines (the floor). Prints records per second, peak memory and
+requests made versus the minimum possible. `--rate-limited` instead measures a sync under
+100 requests per (short) window: requests sent, 429s received, time versus the ideal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+KEY = "sk_test_simulator"
+
+FLOOR = r"""
+import json, sys, requests
+url, key, page_size, bookmark = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] or None
+session = requests.Session()
+session.headers["Authorization"] = f"Bearer {key}"
+out = sys.stdout
+page = 1
+while True:
+    body = session.get(f"{url}/v1/calls", params={"page": page, "limit": page_size,
+        "sort[orderBy]": "updatedAt", "sort[order]": "desc"}, timeout=60).json()
+    for row in body["data"]:
+        if bookmark is None or row["updatedAt"] > bookmark:
+            out.write(json.dumps({"type": "RECORD", "stream": "calls", "record": row}) + "\n")
+    if page >= body["totalPages"] or (bookmark and body["data"][-1]["updatedAt"] < bookmark):
+        break
+    page += 1
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def control(url: str, path: str, body: dict | None = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url + path, data=data, method="GET" if body is None else "POST"
+    )
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.loads(answer.read())
+
+
+def start_simulator(calls: int, extra: list[str]) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [PYTHON, "-m", "skipcall_simulator", "--port", str(port), "--calls", str(calls), *extra],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            control(url, "/_sim/stats")
+            return process, url
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the simulator did not start")
+
+
+def measure(command: list[str], output: Path) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS in MiB, RECORD lines written."""
+    started = time.perf_counter()
+    with output.open("w") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{command[0]} failed")
+    records = sum(
+        1
+        for line in output.open()
+        if line.startswith('{"type":"RECORD"') or line.startswith('{"type": "RECORD"')
+    )
+    return elapsed, usage.ru_maxrss // 1024, records
+
+
+def last_state(output: Path) -> dict:
+    states = [
+        json.loads(line)["value"]
+        for line in output.open()
+        if '"type":"STATE"' in line or '"type": "STATE"' in line
+    ]
+    return states[-1]
+
+
+def calls_only_catalog(config: Path, work: Path) -> Path:
+    catalog = json.loads(
+        subprocess.run(
+            [PYTHON, "-m", "tap_skipcall.tap", "--config", str(config), "--discover"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"]["selected"] = stream["tap_stream_id"] == "calls"
+    path = work / "catalog.json"
+    path.write_text(json.dumps(catalog))
+    return path
+
+
+def run_pair(
+    url: str,
+    work: Path,
+    label: str,
+    minimum: int,
+    state: dict | None,
+    bookmark: str | None,
+    page_size: int,
+) -> tuple[list[str], Path]:
+    config = work / "config.json"
+    config.write_text(json.dumps({"api_key": KEY, "api_url": url, "page_size": page_size}))
+    catalog = work / "catalog.json"
+    rows = []
+    tap_command = [
+        PYTHON,
+        "-m",
+        "tap_skipcall.tap",
+        "--config",
+        str(config),
+        "--catalog",
+        str(catalog),
+    ]
+    if state is not None:
+        (work / "state.json").write_text(json.dumps(state))
+        tap_command += ["--state", str(work / "state.json")]
+    for who, command in (
+        ("tap-skipcall", tap_command),
+        ("plain requests loop", [PYTHON, "-c", FLOOR, url, KEY, str(page_size), bookmark or ""]),
+    ):
+        before = control(url, "/_sim/stats")["requests"]
+        output = work / f"{label}-{who.split()[0]}.jsonl"
+        elapsed, rss, records = measure(command, output)
+        requests_made = control(url, "/_sim/stats")["requests"] - before
+        rows.append(
+            f"| {label} | {who} | {records:,} | {elapsed:.2f} s | "
+            f"{records / elapsed:,.0f} | {rss} MiB | {requests_made} / {minimum} |"
+        )
+        if who == "tap-skipcall":
+            tap_output = output
+    return rows, tap_output
+
+
+def throughput(args: argparse.Namespace) -> None:
+    process, url = start_simulator(args.calls, ["--rate-limit", "0"])
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            (work / "config.json").write_text(json.dumps({"api_key": KEY, "api_url": url}))
+            calls_only_catalog(work / "config.json", work)
+            header = [
+                "| sync | reader | records | time | records/s | peak memory | requests / minimum |",
+                "|---|---|--:|--:|--:|--:|--:|",
+            ]
+            full_min = math.ceil(args.calls / args.page_size)
+            rows, tap_out = run_pair(
+                url, work, f"backfill of {args.calls:,}", full_min, None, None, args.page_size
+            )
+            state = last_state(tap_out)
+            bookmark = state["bookmarks"]["calls"]["replication_key_value"]
+            changed = args.calls * args.changed_percent // 100
+            control(url, "/_sim/mutate", {"update": changed})
+            inc_min = math.ceil((changed + 1) / args.page_size)
+            more, _ = run_pair(
+                url,
+                work,
+                f"incremental, {changed:,} changed",
+                inc_min,
+                state,
+                bookmark,
+                args.page_size,
+            )
+            print("\n".join(header + rows + more))
+    finally:
+        process.terminate()
+
+
+def rate_limited(args: argparse.Namespace) -> None:
+    window = args.window
+    process, url = start_simulator(args.calls, ["--rate-limit", "100", "--window", str(window)])
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            config = work / "config.json"
+            config.write_text(json.dumps({"api_key": KEY, "api_url": url, "page_size": 100}))
+            catalog = calls_only_catalog(config, work)
+            before = control(url, "/_sim/stats")
+            elapsed, _, records = measure(
+                [
+                    PYTHON,
+                    "-m",
+                    "tap_skipcall.tap",
+                    "--config",
+                    str(config),
+                    "--catalog",
+                    str(catalog),
+                ],
+                work / "out.jsonl",
+            )
+            after = control(url, "/_sim/stats")
+            sent = after["requests"] - before["requests"]
+            limited = after["rate_limited"] - before["rate_limited"]
+            ideal = (math.ceil(sent / 100) - 1) * window
+            print(
+                f"| requests sent | 429s received | records | time | ideal time "
+                f"(windows of {window:g} s) |\n|--:|--:|--:|--:|--:|\n"
+                f"| {sent} | {limited} | {records:,} | {elapsed:.1f} s | {ideal:.1f} s |"
+            )
+    finally:
+        process.terminate()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--calls", type=int, default=50_000)
+    parser.add_argument("--changed-percent", type=int, default=1)
+    parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument(
+        "--rate-limited",
+        action="store_true",
+        help="measure a sync under 100 requests per window instead",
+    )
+    parser.add_argument(
+        "--window", type=float, default=6.0, help="rate-limit window in seconds for --rate-limited"
+    )
+    args = parser.parse_args()
+    if args.rate_limited:
+        rate_limited(args)
+    else:
+        throughput(args)
+
+
+if __name__ == "__main__":
+    main()
