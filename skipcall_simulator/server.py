@@ -185,6 +185,12 @@ class Simulator:
         self._lock = threading.RLock()
         self._fault_rng = self.data.rng.__class__(self.data.seed + 1)
 
+    def new_run(self) -> None:
+        """Start counting pages and served calls afresh (mutation rules refer to one run)."""
+        with self._lock:
+            self._list_pages_served = 0
+            self._served_call_ids = []
+
     # -- rate limiting ----------------------------------------------------------------
 
     def _take_budget(self) -> tuple[dict[str, str], bool]:

@@ -163,7 +163,8 @@ class NewestFirstPaginator(BaseAPIPaginator[PageRequest]):
             # Rows left the list: anything behind them moved up by as much.
             self.covered = max(0, self.covered - (self._last_total - total))
         start = (page.number - 1) * size
-        if start <= self.covered:
+        contiguous = start <= self.covered
+        if contiguous:
             self.covered = max(self.covered, start + len(rows))
         self._last_total = total if total is not None else self._last_total
         self._last_page = page.number
@@ -176,8 +177,16 @@ class NewestFirstPaginator(BaseAPIPaginator[PageRequest]):
                     if stamp is not None
                 )[1]
 
-        if self.ordered and self.bookmark is not None and known and known[-1] < self.bookmark:
-            return None  # everything further down is older than the bookmark
+        if (
+            contiguous
+            and self.ordered
+            and self.bookmark is not None
+            and known
+            and known[-1] < self.bookmark
+        ):
+            # Everything further down is older than the bookmark. Only when nothing before
+            # this page is unread: rows that slid back past a page boundary come first.
+            return None
         if total is not None and self.covered >= total:
             return None
         if total is None and len(rows) < size:

@@ -17,7 +17,7 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, Retriabl
 
 from tap_skipcall import streams
 from tap_skipcall.client import BudgetedSession, SkipcallStream
-from tap_skipcall.pagination import SORT_STYLES
+from tap_skipcall.pagination import SORT_STYLES, parse_timestamp
 from tap_skipcall.ratelimit import RequestBudget
 
 MAX_PAGE_SIZE = 100
@@ -209,6 +209,40 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+class StateError(ValueError):
+    """The state given to the tap is not one it can resume from."""
+
+
+def state_problem(state: Any, streams: set[str]) -> str | None:
+    """One sentence on what is wrong with a state file, or None."""
+    fix = (
+        "Give tap-skipcall its own state (Meltano keeps one per extractor and loader "
+        "pair) or start without one."
+    )
+    bookmarks = state.get("bookmarks", {}) if isinstance(state, dict) else None
+    if not isinstance(bookmarks, dict) or not all(isinstance(b, dict) for b in bookmarks.values()):
+        return f"The state is not a Singer state (no `bookmarks` object of streams). {fix}"
+    if bookmarks and not set(bookmarks) & streams:
+        names = ", ".join(sorted(bookmarks)[:5])
+        return (
+            f"The state holds bookmarks only for streams this tap does not have ({names}): "
+            f"it looks like another tap's state. {fix}"
+        )
+    calls = bookmarks.get("calls", {})
+    key, value = calls.get("replication_key"), calls.get("replication_key_value")
+    if key not in (None, "updatedAt"):
+        return (
+            f"The state bookmarks calls by {key!r}, not `updatedAt`: it was written by "
+            f"another tap or another version. {fix}"
+        )
+    if value is not None and parse_timestamp(value) is None:
+        return (
+            f"The state's calls bookmark {str(value)[:40]!r} is not an ISO 8601 timestamp: "
+            f"it was written by another tap or another version. {fix}"
+        )
+    return None
+
+
 class TapSkipcall(Tap):
     """Singer tap for the Skipcall Public API."""
 
@@ -234,6 +268,13 @@ class TapSkipcall(Tap):
         """One keep-alive session for every stream."""
         return BudgetedSession(self.request_budget)
 
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Refuse, before any request, a state this tap did not write."""
+        problem = state_problem(state, {stream.name for stream in self.streams.values()})
+        if problem:
+            raise StateError(problem)
+        super().load_state(state)
+
     def discover_streams(self) -> list[SkipcallStream]:
         """The streams this tap offers."""
         return [
@@ -258,7 +299,12 @@ def cli() -> None:
     """Console entry point: API and network failures end in one line, not a traceback."""
     try:
         TapSkipcall.cli()
-    except (FatalAPIError, RetriableAPIError, requests.exceptions.RequestException) as error:
+    except (
+        FatalAPIError,
+        RetriableAPIError,
+        StateError,
+        requests.exceptions.RequestException,
+    ) as error:
         message = str(error)
         if isinstance(error, RetriableAPIError):
             message += " (gave up after retrying)"

@@ -211,6 +211,25 @@ def test_rows_moving_while_paging_are_never_lost(make_simulator, change, hide_de
     assert stale == []
 
 
+@pytest.mark.parametrize(("change", "hide_deleted"), MOVING_ROWS)
+def test_rows_moving_during_an_incremental_sync_are_never_lost(
+    make_simulator, change, hide_deleted
+):
+    # Found by the fault suite: rows sliding back past a page boundary while the next page
+    # already reaches below the bookmark must be re-read before stopping.
+    sim = make_simulator(n_calls=3000, hide_deleted=hide_deleted)
+    first = run_tap(tap_config(sim))
+    sim.simulator.data.update_calls(300)
+    sim.simulator.new_run()
+    sim.simulator.mutations.append(MutationRule(after_page=2, **change))
+    second = run_tap(tap_config(sim), state=first.state)
+    third = run_tap(tap_config(sim), state=second.state)
+    latest = loaded_latest(first, second, third)
+    truth = visible_truth(sim)
+    assert set(truth) <= set(latest)
+    assert [c for c in truth if latest[c]["updatedAt"] != truth[c]["updatedAt"]] == []
+
+
 def test_careless_ascending_order_really_loses_rows_in_that_scenario(make_simulator):
     """The scenario above is a real hazard: oldest-first paging misses shifted rows."""
     sim = make_simulator(n_calls=600)

@@ -1,0 +1,254 @@
+"""The fault suite: every case ends with what was loaded compared to the simulator's truth.
+
+    .venv/bin/python -m tests.fault_suite        # prints the table (also run by the tests)
+
+Each case syncs calls under a fault (or data moving mid-sync, or the tap killed), then runs
+one clean incremental sync, as the next scheduled run would. "Lost" counts calls the API
+lists that no run loaded, or whose latest version never arrived; it must be 0. "Re-sent"
+counts records emitted again with the same content (the at-least-once price of page shifts
+and resumed syncs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from skipcall_simulator import (
+    Dataset,
+    Fault,
+    MutationRule,
+    RunningSimulator,
+    Simulator,
+    SimulatorConfig,
+)
+from tap_skipcall.client import SkipcallStream
+from tests.conftest import SyncResult, catalog_selecting, run_tap, visible_truth
+
+ROOT = Path(__file__).resolve().parent.parent
+N_CALLS = 3000
+PAGE_SIZE = 100
+
+
+@dataclass
+class Case:
+    """One row of the table."""
+
+    name: str
+    faults: list[Fault] = field(default_factory=list)
+    mutations: list[MutationRule] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    simulator: dict[str, Any] = field(default_factory=dict)
+    kill: signal.Signals | None = None
+
+
+CASES = [
+    Case(
+        "500s at random pages",
+        faults=[
+            Fault(kind="status", status=500, endpoint="list_calls", probability=0.25, times=-1)
+        ],
+    ),
+    Case(
+        "dropped connections",
+        faults=[Fault(kind="drop", endpoint="list_calls", probability=0.2, times=-1)],
+    ),
+    Case(
+        "429 storm",
+        faults=[
+            Fault(kind="rate_limit", endpoint="list_calls", skip=2, times=4),
+            Fault(kind="rate_limit", endpoint="list_calls", skip=12, times=4),
+        ],
+        simulator={"rate_limit": 1000, "window_seconds": 0.3, "reset_unit": "ms"},
+    ),
+    Case(
+        "slow answers past the timeout",
+        faults=[Fault(kind="slow", seconds=1.3, endpoint="list_calls", skip=3, times=3)],
+        config={"request_timeout": 1},
+    ),
+    Case(
+        "bad JSON",
+        faults=[Fault(kind="bad_json", endpoint="list_calls", probability=0.2, times=-1)],
+    ),
+    Case(
+        "calls created mid-sync",
+        mutations=[MutationRule(after_page=p, create=25) for p in (2, 6, 10)],
+    ),
+    Case(
+        "calls updated mid-sync",
+        mutations=[MutationRule(after_page=p, update=25, among="served") for p in (2, 6, 10)],
+    ),
+    Case(
+        "calls soft-deleted mid-sync (still listed)",
+        mutations=[MutationRule(after_page=p, delete=15, among="served") for p in (2, 6, 10)],
+    ),
+    Case(
+        "calls soft-deleted mid-sync (hidden from lists)",
+        mutations=[MutationRule(after_page=p, delete=15, among="served") for p in (2, 6, 10)],
+        simulator={"hide_deleted": True},
+    ),
+    Case(
+        "everything at once",
+        faults=[
+            Fault(kind="status", status=503, endpoint="list_calls", probability=0.15, times=-1),
+            Fault(kind="drop", endpoint="list_calls", probability=0.1, times=-1),
+        ],
+        mutations=[
+            MutationRule(after_page=p, create=10, update=10, delete=10, among="served")
+            for p in (3, 7, 11)
+        ],
+        simulator={"hide_deleted": True},
+    ),
+    Case(
+        "tap killed with SIGTERM, resumed",
+        kill=signal.SIGTERM,
+        mutations=[MutationRule(after_page=4, update=40)],
+    ),
+    Case(
+        "tap killed with SIGKILL, resumed",
+        kill=signal.SIGKILL,
+        mutations=[MutationRule(after_page=4, update=40)],
+    ),
+]
+
+
+@dataclass
+class Outcome:
+    """What a case loaded, compared with the truth."""
+
+    name: str
+    runs: int
+    emitted: int
+    lost: int
+    stale: int
+    resent: int
+    faults_fired: int
+
+    def row(self) -> str:
+        verdict = "ok" if self.lost == self.stale == 0 else "LOST CALLS"
+        return (
+            f"| {self.name} | {self.faults_fired} | {self.runs} | {self.emitted:,} | "
+            f"{self.lost} | {self.stale} | {self.resent} | {verdict} |"
+        )
+
+
+def killed_run(
+    sim: RunningSimulator,
+    config: dict[str, Any],
+    state: dict | None,
+    how: signal.Signals,
+    tmp: Path,
+) -> SyncResult:
+    """Run the real command, kill it after 1,000 records, keep what it had written."""
+    (tmp / "config.json").write_text(json.dumps(config))
+    (tmp / "catalog.json").write_text(json.dumps(catalog_selecting(config, ["calls"])))
+    command = [
+        sys.executable,
+        "-m",
+        "tap_skipcall.tap",
+        "--config",
+        str(tmp / "config.json"),
+        "--catalog",
+        str(tmp / "catalog.json"),
+    ]
+    if state is not None:
+        (tmp / "state.json").write_text(json.dumps(state))
+        command += ["--state", str(tmp / "state.json")]
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    lines, records = [], 0
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+        records += '"type":"RECORD"' in line
+        if records >= 1000:
+            process.send_signal(how)
+            break
+    lines.extend(process.stdout.read().splitlines(keepends=True))
+    process.wait(timeout=60)
+    messages = []
+    for line in lines:
+        with contextlib.suppress(ValueError):  # a line cut by SIGKILL: a target drops it too
+            messages.append(json.loads(line))
+    return SyncResult(messages=messages)
+
+
+def run_case(case: Case, tmp: Path) -> Outcome:
+    simulator = Simulator(
+        Dataset(seed=11, n_calls=N_CALLS), SimulatorConfig(**{"rate_limit": None, **case.simulator})
+    )
+    with RunningSimulator(simulator) as sim:
+        config = {
+            "api_key": simulator.config.api_key,
+            "api_url": sim.url,
+            "page_size": PAGE_SIZE,
+            **case.config,
+        }
+        runs: list[SyncResult] = []
+        first = run_tap(config, select=["calls"])  # a clean backfill, then the case
+        runs.append(first)
+        simulator.data.update_calls(1500)  # work for the run under test: 16 pages
+        simulator.faults.extend(case.faults)
+        simulator.mutations.extend(case.mutations)
+        simulator.new_run()  # mutation rules count pages and served calls of this run
+        if case.kill is not None:
+            simulator.faults.append(
+                Fault(kind="slow", seconds=0.05, endpoint="list_calls", times=-1)
+            )
+            runs.append(killed_run(sim, config, first.state, case.kill, tmp))
+        else:
+            runs.append(run_tap(config, state=first.state, select=["calls"]))
+        simulator.faults.clear()
+        state = next((r.state for r in reversed(runs) if r.state), None)
+        runs.append(run_tap(config, state=state, select=["calls"]))  # the next scheduled run
+        truth = visible_truth(sim)
+        latest: dict[str, dict[str, Any]] = {}
+        seen: set[tuple[str, str]] = set()
+        emitted = resent = 0
+        for run in runs:
+            for record in run.records():
+                emitted += 1
+                version = (record["id"], json.dumps(record, sort_keys=True))
+                resent += version in seen
+                seen.add(version)
+                latest[record["id"]] = record
+        lost = len(set(truth) - set(latest))
+        stale = sum(
+            1
+            for cid, call in truth.items()
+            if cid in latest and latest[cid]["updatedAt"] != call["updatedAt"]
+        )
+        return Outcome(
+            case.name, len(runs), emitted, lost, stale, resent, sum(f.fired for f in case.faults)
+        )
+
+
+def run_suite(tmp: Path) -> list[Outcome]:
+    """Every case; retries shortened (same logic, no long waits)."""
+    SkipcallStream.retry_base_seconds, SkipcallStream.retry_max_seconds = 0.01, 0.05
+    return [run_case(case, tmp) for case in CASES]
+
+
+def table(outcomes: list[Outcome]) -> str:
+    """Markdown table of the outcomes."""
+    head = (
+        "| case | faults fired | runs | records emitted | calls lost | updates lost "
+        "| re-sent | verdict |\n|---|--:|--:|--:|--:|--:|--:|---|"
+    )
+    return "\n".join([head, *(o.row() for o in outcomes)])
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as directory:
+        results = run_suite(Path(directory))
+    print(table(results))
+    sys.exit(0 if all(o.lost == o.stale == 0 for o in results) else 1)
