@@ -47,6 +47,11 @@ while True:
 """
 
 
+def tap_cli(config: Path, catalog: Path) -> list[str]:
+    """The tap's command line, as Meltano runs it."""
+    return [PYTHON, "-m", "tap_skipcall.tap", "--config", str(config), "--catalog", str(catalog)]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -139,15 +144,7 @@ def run_pair(
     config.write_text(json.dumps({"api_key": KEY, "api_url": url, "page_size": page_size}))
     catalog = work / "catalog.json"
     rows = []
-    tap_command = [
-        PYTHON,
-        "-m",
-        "tap_skipcall.tap",
-        "--config",
-        str(config),
-        "--catalog",
-        str(catalog),
-    ]
+    tap_command = tap_cli(config, catalog)
     if state is not None:
         (work / "state.json").write_text(json.dumps(state))
         tap_command += ["--state", str(work / "state.json")]
@@ -212,18 +209,7 @@ def rate_limited(args: argparse.Namespace) -> None:
             config.write_text(json.dumps({"api_key": KEY, "api_url": url, "page_size": 100}))
             catalog = calls_only_catalog(config, work)
             before = control(url, "/_sim/stats")
-            elapsed, _, records = measure(
-                [
-                    PYTHON,
-                    "-m",
-                    "tap_skipcall.tap",
-                    "--config",
-                    str(config),
-                    "--catalog",
-                    str(catalog),
-                ],
-                work / "out.jsonl",
-            )
+            elapsed, _, records = measure(tap_cli(config, catalog), work / "out.jsonl")
             after = control(url, "/_sim/stats")
             sent = after["requests"] - before["requests"]
             limited = after["rate_limited"] - before["rate_limited"]
