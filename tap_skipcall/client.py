@@ -271,8 +271,9 @@ class SkipcallListStream(SkipcallStream):
             raise SkipcallAPIError(msg)
 
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
-        """The page's items."""
-        yield from self.payload_of(response)["data"]
+        """The page's items (none for a parent the API says is not there)."""
+        if response.status_code != 404:
+            yield from self.payload_of(response)["data"]
 
     def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
         """Page number and size; workspaces narrowed when configured."""
@@ -297,6 +298,8 @@ class SkipcallChildStream(SkipcallStream):
     parent_key: ClassVar[str]
     #: Record field that carries the parent's id (None: the record has it already).
     parent_field: ClassVar[str | None] = None
+    #: A parent outside the key's scope, or without this child, answers 404: no rows.
+    not_found_means_empty = True
 
     @property
     def emit_activate_version_messages(self) -> bool:
@@ -338,8 +341,6 @@ class SkipcallChildStream(SkipcallStream):
 
 class SkipcallObjectStream(SkipcallChildStream):
     """One object per parent (``GET /v1/<things>/{id}``); 404 means there is none."""
-
-    not_found_means_empty = True
 
     def get_new_paginator(self) -> None:
         """A single object: no pages."""

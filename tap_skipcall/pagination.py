@@ -60,6 +60,8 @@ class EnvelopePaginator(PageNumberPaginator):
 
         An answer without ``totalPages`` (a bare list, a ``{data}`` wrapper) is one page.
         """
+        if response.status_code == 404:
+            return False
         payload = self._payload_of(response)
         if not isinstance(payload, dict) or not payload.get("data"):
             return False

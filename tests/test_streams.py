@@ -213,3 +213,29 @@ def test_stats_window_and_granularity_are_sent(make_simulator):
     assert "period=custom" in queries["team_stats"]
     assert all(r["window_start"] == "2025-01-01" for r in result.records("stats_teams"))
     assert all(r["aggregate"]["totalCalls"] >= r["calls"] for r in result.records("stats_teams"))
+
+
+def test_a_404_on_any_child_yields_no_rows_and_no_error(make_simulator):
+    sim = make_simulator(n_calls=300)
+    data = sim.simulator.data
+    calls = list(data.calls.values())
+    gone_transcription = next(iter(data.transcriptions))
+    del data.transcriptions[gone_transcription]  # the recording still says hasTranscription
+    gone_contact = next(
+        c["contact"]["id"] for c in calls if c["contact"] and not c["contact"]["isUnknown"]
+    )
+    del data.contacts[gone_contact]
+    gone_sequence = next(c["sequenceId"] for c in calls if c["sequenceId"])
+    del data.sequences[gone_sequence]
+    result = run_tap(
+        tap_config(sim), select=["call_transcriptions", "contacts", "sequence_contacts"]
+    )
+    assert result.error is None
+    assert gone_transcription not in {r["call_id"] for r in result.records("call_transcriptions")}
+    assert len(result.records("call_transcriptions")) == len(data.transcriptions)
+    assert gone_contact not in result.ids("contacts")
+    assert gone_sequence not in {r["sequence_id"] for r in result.records("sequence_contacts")}
+    not_found = Counter(e for e, _, status in sim.simulator.stats.log if status == 404)
+    assert not_found["transcription"] == 1
+    assert not_found["get_contact"] == 1
+    assert not_found["sequence_contacts"] == 1
