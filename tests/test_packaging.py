@@ -33,15 +33,16 @@ def test_wheel_holds_the_tap_and_schemas_but_not_the_simulator_or_tests(wheel):
 
 
 def test_wheel_installs_into_an_empty_virtualenv_and_runs(wheel, tmp_path):
-    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
     venv = tmp_path / "venv"
-    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
-    subprocess.run(
-        [uv, "pip", "install", "--quiet", "--python", str(venv / "bin/python"), str(wheel)],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    python = venv / "bin" / "python"
+    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    if Path(uv).exists():
+        subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+        install = [uv, "pip", "install", "--quiet", "--python", str(python), str(wheel)]
+    else:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        install = [str(python), "-m", "pip", "install", "--quiet", str(wheel)]
+    subprocess.run(install, check=True, capture_output=True, timeout=900)
     about = subprocess.run(
         [str(venv / "bin/tap-skipcall"), "--about", "--format", "json"],
         capture_output=True,
