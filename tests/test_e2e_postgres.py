@@ -8,6 +8,7 @@ would hide a missing install step and so fails instead.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import socket
@@ -210,3 +211,64 @@ def test_meltano_run_loads_every_default_stream_into_postgres(make_simulator, po
     for call_id in changed:
         assert loaded[call_id][1] == truth[call_id]["notes"]
         assert (loaded[call_id][2] is None) == (truth[call_id]["deletedAt"] is None)
+
+
+def test_meltano_run_with_every_stream_selected_loads_them_all(make_simulator, postgres, meltano):
+    from tests.test_streams import ALL_STREAMS, minimum_requests
+
+    sim = make_simulator(n_calls=400)
+    config = tap_config(sim)
+    schema = "every_stream"
+    env = {
+        **os.environ,
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "TAP_SKIPCALL_API_URL": config["api_url"],
+        "TAP_SKIPCALL_API_KEY": config["api_key"],
+        "TAP_SKIPCALL_STATS_START_DATE": "2024-06-01",
+        "TAP_SKIPCALL__SELECT": json.dumps([f"{stream}.*" for stream in ALL_STREAMS]),
+        "TARGET_POSTGRES_HOST": postgres["host"],
+        "TARGET_POSTGRES_PORT": str(postgres["port"]),
+        "TARGET_POSTGRES_USER": postgres["user"],
+        "TARGET_POSTGRES_PASSWORD": postgres["password"],
+        "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
+    }
+    completed = subprocess.run(
+        [
+            meltano,
+            "run",
+            "--state-id-suffix",
+            uuid.uuid4().hex[:8],
+            "tap-skipcall",
+            "target-postgres",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    data = sim.simulator.data
+    calls = list(data.calls.values())
+    known = {c["contact"]["id"] for c in calls if c["contact"] and not c["contact"]["isUnknown"]}
+    sequences = {c["sequenceId"] for c in calls if c["sequenceId"]}
+    expected = {
+        "workspaces": len(data.workspaces),
+        "workspace_members": sum(len(m) for m in data.members.values()),
+        "users": len(data.users),
+        "calls": len(calls),
+        "call_recordings": len(data.recordings),
+        "call_transcriptions": len(data.transcriptions),
+        "contacts": len(known),
+        "sequence_contacts": sum(len(set(data.sequences[s]["contactIds"])) for s in sequences),
+        "stats_tag_repartition": len({c["status"] for c in calls}),
+        "stats_status_repartition": len({c["status"] for c in calls}),
+        "stats_teams": len(data.workspaces),
+    }
+    with _connection(postgres, "skipcall") as conn:
+        loaded = {
+            table: conn.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0]
+            for table in expected
+        }
+    assert loaded == expected
+    assert sim.simulator.stats.requests == minimum_requests(sim, ALL_STREAMS)
