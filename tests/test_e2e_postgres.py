@@ -140,33 +140,35 @@ def meltano():
     return command
 
 
+def meltano_run(meltano: str, sim, postgres: dict, state_id: str, **env: str):
+    """`meltano run tap-skipcall target-postgres` against a simulator; must succeed quietly."""
+    config = tap_config(sim)
+    completed = subprocess.run(
+        [meltano, "run", "--state-id-suffix", state_id, "tap-skipcall", "target-postgres"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "TAP_SKIPCALL_API_URL": config["api_url"],
+            "TAP_SKIPCALL_API_KEY": config["api_key"],
+            "TARGET_POSTGRES_HOST": postgres["host"],
+            "TARGET_POSTGRES_PORT": str(postgres["port"]),
+            "TARGET_POSTGRES_USER": postgres["user"],
+            "TARGET_POSTGRES_PASSWORD": postgres["password"],
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert config["api_key"] not in completed.stdout + completed.stderr
+    return completed
+
+
 def test_meltano_run_loads_every_default_stream_into_postgres(make_simulator, postgres, meltano):
     sim = make_simulator(n_calls=1500)
-    config = tap_config(sim)
-    env = {
-        **os.environ,
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "TAP_SKIPCALL_API_URL": config["api_url"],
-        "TAP_SKIPCALL_API_KEY": config["api_key"],
-        "TARGET_POSTGRES_HOST": postgres["host"],
-        "TARGET_POSTGRES_PORT": str(postgres["port"]),
-        "TARGET_POSTGRES_USER": postgres["user"],
-        "TARGET_POSTGRES_PASSWORD": postgres["password"],
-    }
-    suffix = uuid.uuid4().hex[:8]
-
-    def meltano_run() -> subprocess.CompletedProcess:
-        completed = subprocess.run(
-            [meltano, "run", "--state-id-suffix", suffix, "tap-skipcall", "target-postgres"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert completed.returncode == 0, completed.stderr[-3000:]
-        assert config["api_key"] not in completed.stdout + completed.stderr
-        return completed
+    state_id = uuid.uuid4().hex[:8]
 
     def rows() -> dict[str, tuple]:
         with _connection(postgres, "skipcall") as conn:
@@ -184,7 +186,7 @@ def test_meltano_run_loads_every_default_stream_into_postgres(make_simulator, po
                 for table in DEFAULT_STREAMS
             }
 
-    meltano_run()
+    meltano_run(meltano, sim, postgres, state_id)
     data = sim.simulator.data
     sequences = {c["sequenceId"] for c in data.calls.values() if c["sequenceId"]}
     assert table_counts() == {
@@ -203,7 +205,7 @@ def test_meltano_run_loads_every_default_stream_into_postgres(make_simulator, po
 
     changed = set(data.update_calls(25)) | set(data.create_calls(4)) | set(data.delete_calls(2))
     before = sim.simulator.stats.by_endpoint["list_calls"]
-    meltano_run()
+    meltano_run(meltano, sim, postgres, state_id)
     assert sim.simulator.stats.by_endpoint["list_calls"] - before == 1  # incremental: one page
     loaded = rows()
     truth = visible_truth(sim)
@@ -217,37 +219,16 @@ def test_meltano_run_with_every_stream_selected_loads_them_all(make_simulator, p
     from tests.test_streams import ALL_STREAMS, minimum_requests
 
     sim = make_simulator(n_calls=400)
-    config = tap_config(sim)
     schema = "every_stream"
-    env = {
-        **os.environ,
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "TAP_SKIPCALL_API_URL": config["api_url"],
-        "TAP_SKIPCALL_API_KEY": config["api_key"],
-        "TAP_SKIPCALL_STATS_START_DATE": "2024-06-01",
-        "TAP_SKIPCALL__SELECT": json.dumps([f"{stream}.*" for stream in ALL_STREAMS]),
-        "TARGET_POSTGRES_HOST": postgres["host"],
-        "TARGET_POSTGRES_PORT": str(postgres["port"]),
-        "TARGET_POSTGRES_USER": postgres["user"],
-        "TARGET_POSTGRES_PASSWORD": postgres["password"],
-        "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
-    }
-    completed = subprocess.run(
-        [
-            meltano,
-            "run",
-            "--state-id-suffix",
-            uuid.uuid4().hex[:8],
-            "tap-skipcall",
-            "target-postgres",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    meltano_run(
+        meltano,
+        sim,
+        postgres,
+        uuid.uuid4().hex[:8],
+        TAP_SKIPCALL_STATS_START_DATE="2024-06-01",
+        TAP_SKIPCALL__SELECT=json.dumps([f"{stream}.*" for stream in ALL_STREAMS]),
+        TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=schema,
     )
-    assert completed.returncode == 0, completed.stderr[-3000:]
     data = sim.simulator.data
     calls = list(data.calls.values())
     known = {c["contact"]["id"] for c in calls if c["contact"] and not c["contact"]["isUnknown"]}
