@@ -22,6 +22,7 @@ from tap_skipcall.ratelimit import RequestBudget
 
 MAX_PAGE_SIZE = 100
 STATS_GRANULARITIES = ("hour", "day", "week", "month", "none")
+SORT_STYLE_CHOICES = ("auto", *SORT_STYLES)
 
 #: The tap's own settings. A fresh dict per ``to_dict()``: the SDK adds its built-in
 #: settings into ``config_jsonschema`` in place.
@@ -82,7 +83,7 @@ SETTINGS = th.PropertiesList(
         "sort_style",
         th.StringType,
         default="auto",
-        allowed_values=["auto", *SORT_STYLES],
+        allowed_values=list(SORT_STYLE_CHOICES),
         title="Sort parameter style",
         description="How to encode `sort` in the query, which the API docs leave open: "
         "`deep_object` (sort[orderBy]=…), `json` (sort={…}), `flat` "
@@ -170,9 +171,9 @@ def config_problems(config: dict[str, Any]) -> list[str]:
             f"(got {granularity!r})."
         )
     style = config.get("sort_style", "auto")
-    if style not in ("auto", *SORT_STYLES):
+    if style not in SORT_STYLE_CHOICES:
         problems.append(
-            f"`sort_style` must be one of auto, {', '.join(SORT_STYLES)} (got {style!r})."
+            f"`sort_style` must be one of {', '.join(SORT_STYLE_CHOICES)} (got {style!r})."
         )
     return problems
 
