@@ -1,75 +1,43 @@
-"""Shared REST plumbing: auth, the request budget, retries and readable errors."""
+"""The base classes of every Skipcall stream: auth, retries, readable errors, pages."""
 
 from __future__ import annotations
 
-import json
 import random
+import sys
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 from singer_sdk.streams import RESTStream
 
-from tap_skipcall.pagination import EnvelopePaginator
+from tap_skipcall import __version__
+from tap_skipcall.errors import SkipcallAPIError, error_detail, explain_client_error, redact
+from tap_skipcall.sdk_private import SchemaOncePerRun
+from tap_skipcall.transport import json_body
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterable
 
+    import requests
     from backoff.types import Details
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
-    from singer_sdk.pagination import BaseAPIPaginator
 
-    from tap_skipcall.ratelimit import RequestBudget
+    from tap_skipcall.transport import Transport
 
-#: The documented subscription errors, and what the user can do about each.
-SUBSCRIPTION_ADVICE = {
-    "SUBSCRIPTION_REQUIRED": "the organization needs an active Skipcall subscription",
-    "PLAN_NOT_ELIGIBLE": "API access needs the STARTER, INTERMÉDIAIRE or EXPERT plan",
-}
-
-
-class SkipcallAPIError(FatalAPIError):
-    """An answer the tap cannot get past: the message says what to fix."""
-
-
-class BudgetedSession(requests.Session):
-    """A session that waits for the shared request budget before every request."""
-
-    def __init__(self, budget: RequestBudget) -> None:
-        super().__init__()
-        self.budget = budget
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        """Send once the budget allows, then learn from the rate-limit headers."""
-        self.budget.acquire()
-        response = super().send(request, **kwargs)
-        self.budget.observe(response.status_code, response.headers)
-        return response
-
-
-def error_detail(response: requests.Response) -> tuple[str | None, str | None]:
-    """Code and message from any of the error shapes Skipcall may use (REFERENCE §2.5)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None, None
-    if not isinstance(body, dict):
-        return None, None
-    nested = body.get("error")
-    if isinstance(nested, dict):
-        body = {**body, **nested}
-    code = body.get("code")
-    message = body.get("message")
-    if isinstance(message, list):
-        message = "; ".join(str(part) for part in message)
-    return (str(code) if code else None), (str(message) if message else None)
+DEFAULT_API_URL = "https://api-public.skipcall.app"
 
 
 class SkipcallStream(RESTStream[Any]):
-    """Base class for every Skipcall stream."""
+    """Base class for every Skipcall stream; the tap hands each one the shared transport."""
 
     #: Records are parsed JSON already (no datetimes, bytes or Decimals to coerce), top-level
     #: fields the schema lacks are moved to ``extra`` by ``post_process`` and nested objects
@@ -84,33 +52,41 @@ class SkipcallStream(RESTStream[Any]):
     #: True for per-object endpoints where 404 means "nothing here" rather than an error.
     not_found_means_empty: ClassVar[bool] = False
 
+    def __init__(self, tap: Tap, *, transport: Transport) -> None:
+        self.transport = transport
+        super().__init__(tap)
+
+    @override
     @property
     def url_base(self) -> str:
         """The API host; documented paths already start with ``/v1``."""
-        return str(self.config.get("api_url", "https://api-public.skipcall.app")).rstrip("/")
+        return str(self.config.get("api_url", DEFAULT_API_URL)).rstrip("/")
 
+    @override
     @cached_property
     def authenticator(self) -> BearerTokenAuthenticator:
         """Bearer API key, as documented."""
         return BearerTokenAuthenticator(token=self.config["api_key"])
 
+    @override
     @property
     def http_headers(self) -> dict[str, str]:
         """Ask for JSON and say who is calling."""
         return {"Accept": "application/json", "User-Agent": self.user_agent}
 
+    @override
     @cached_property
     def user_agent(self) -> str:
         """The configured user agent, or tap-skipcall's own."""
-        from tap_skipcall import __version__
-
         return str(self.config.get("user_agent") or f"tap-skipcall/{__version__}")
 
+    @override
     @property
     def requests_session(self) -> requests.Session:
-        """The tap's one session, so that every stream draws on the same request budget."""
-        return self._tap.http_session  # type: ignore[attr-defined,no-any-return]
+        """The session handed in by the tap, so that every stream shares one budget."""
+        return self.transport.session
 
+    @override
     @property
     def timeout(self) -> int:
         """Seconds to wait for an answer before retrying."""
@@ -118,22 +94,7 @@ class SkipcallStream(RESTStream[Any]):
 
     # -- answers -----------------------------------------------------------------------
 
-    def payload_of(self, response: requests.Response) -> Any:
-        """The response's JSON, parsed once however many hooks look at it."""
-        cached = getattr(self, "_payload_cache", None)
-        if cached is not None and cached[0] is response:
-            return cached[1]
-        try:
-            payload = response.json()
-        except ValueError as error:
-            msg = (
-                f"Skipcall answered {self.path} with a body that is not valid JSON "
-                f"(HTTP {response.status_code}, {len(response.content)} bytes): {error}"
-            )
-            raise RetriableAPIError(msg, response) from error
-        self._payload_cache = (response, payload)
-        return payload
-
+    @override
     def validate_response(self, response: requests.Response) -> None:
         """Retry what can pass, stop on what cannot, with a sentence that says what to fix."""
         status = response.status_code
@@ -145,8 +106,11 @@ class SkipcallStream(RESTStream[Any]):
         if status == 404 and self.not_found_means_empty:
             return
         if status >= 400:
-            raise SkipcallAPIError(self._redact(self.explain_client_error(response)))
-        self.check_payload(self.payload_of(response))
+            sentence = explain_client_error(
+                response, self.path, narrowed=bool(self.config.get("workspace_ids"))
+            )
+            raise SkipcallAPIError(redact(sentence, self.config.get("api_key")))
+        self.check_payload(json_body(response))
 
     def check_payload(self, payload: Any) -> None:
         """Refuse a well-formed JSON answer of the wrong shape (overridden per endpoint kind)."""
@@ -157,47 +121,14 @@ class SkipcallStream(RESTStream[Any]):
             )
             raise SkipcallAPIError(msg)
 
-    def explain_client_error(self, response: requests.Response) -> str:
-        """One sentence per documented 4xx: what happened and what to change."""
-        status = response.status_code
-        code, message = error_detail(response)
-        said = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
-        if status == 401:
-            return (
-                f"Skipcall rejected the API key ({said}). Set `api_key` to a valid key "
-                "(Skipcall > Settings > API Keys)."
-            )
-        if status == 403 and code in SUBSCRIPTION_ADVICE:
-            return f"Skipcall refused access ({said}): {SUBSCRIPTION_ADVICE[code]}."
-        if status == 403 and self.config.get("workspace_ids"):
-            return (
-                f"Skipcall refused access to {self.path} ({said}). Check that every id in "
-                "`workspace_ids` is a workspace this API key can access."
-            )
-        if status == 403:
-            return f"Skipcall refused access to {self.path} ({said})."
-        if status == 400:
-            return (
-                f"Skipcall rejected the request to {self.path} as invalid ({said}). "
-                "Check `page_size` (1-100), `workspace_ids` and `start_date`."
-            )
-        if status == 404:
-            return (
-                f"Skipcall answered {said} for {self.path}. Check `api_url`: it should be "
-                "the API host only, such as https://api-public.skipcall.app."
-            )
-        return f"Skipcall answered {said} for {self.path}."
-
-    def _redact(self, text: str) -> str:
-        key = str(self.config.get("api_key") or "")
-        return text.replace(key, "***") if len(key) >= 4 else text
-
     # -- retries -----------------------------------------------------------------------
 
+    @override
     def backoff_max_tries(self) -> int:
         """Bounded: a persistent failure ends the sync with its cause instead of spinning."""
         return self.retry_max_tries
 
+    @override
     def backoff_wait_generator(self) -> Generator[float, Any, None]:
         """Exponential waits, except a 429 whose reset is known: the budget already waits."""
         attempt = 0
@@ -205,16 +136,22 @@ class SkipcallStream(RESTStream[Any]):
         while True:
             attempt += 1
             response = getattr(exception, "response", None)
-            if response is not None and response.status_code == 429 and self._budget.knows_reset:
+            if (
+                response is not None
+                and response.status_code == 429
+                and self.transport.budget.knows_reset
+            ):
                 delay = 0.0
             else:
                 delay = min(self.retry_base_seconds * 2 ** (attempt - 1), self.retry_max_seconds)
             exception = yield delay
 
+    @override
     def backoff_jitter(self, value: float) -> float:
         """Up to 25 % extra, so that parallel taps do not retry in step."""
         return value * random.uniform(1.0, 1.25)
 
+    @override
     def backoff_handler(self, details: Details) -> None:
         """One readable warning per retry."""
         error = details.get("exception")
@@ -229,12 +166,9 @@ class SkipcallStream(RESTStream[Any]):
             cause,
         )
 
-    @property
-    def _budget(self) -> RequestBudget:
-        return self._tap.request_budget  # type: ignore[attr-defined,no-any-return]
-
     # -- records -----------------------------------------------------------------------
 
+    @override
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
@@ -249,16 +183,48 @@ class SkipcallStream(RESTStream[Any]):
         return frozenset(self.schema.get("properties", {}))
 
 
+class EnvelopePaginator(PageNumberPaginator):
+    """``page`` from 1 until ``totalPages`` (or an empty page)."""
+
+    def __init__(self) -> None:
+        super().__init__(start_value=1)
+
+    @override
+    def has_more(self, response: requests.Response) -> bool:
+        """More pages while this one is not the last announced one.
+
+        An answer without ``totalPages`` (a bare list, a ``{data}`` wrapper) is one page.
+        """
+        if response.status_code == 404:
+            return False
+        payload = json_body(response)
+        if not isinstance(payload, dict) or not payload.get("data"):
+            return False
+        total_pages = positive_int(payload.get("totalPages"))
+        page = positive_int(payload.get("page")) or self.current_value
+        return total_pages is not None and page < total_pages
+
+
+def positive_int(value: Any, *, allow_zero: bool = False) -> int | None:
+    """A count the API announced, or None if absent or not a count."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = int(value)
+    return number if number > 0 or (allow_zero and number == 0) else None
+
+
 class SkipcallListStream(SkipcallStream):
     """A stream over a paginated list: ``{data, total, page, limit, totalPages}``."""
 
     #: Whether the endpoint takes ``workspaceIds`` (documented for calls and users).
     narrows_by_workspace: ClassVar[bool] = True
 
+    @override
     def get_new_paginator(self) -> BaseAPIPaginator[Any]:
         """Page numbers from 1 to ``totalPages``."""
-        return EnvelopePaginator(self.payload_of)
+        return EnvelopePaginator()
 
+    @override
     def check_payload(self, payload: Any) -> None:
         """The documented envelope, or a clear error naming what arrived instead."""
         super().check_payload(payload)
@@ -270,11 +236,13 @@ class SkipcallListStream(SkipcallStream):
             )
             raise SkipcallAPIError(msg)
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         """The page's items (none for a parent the API says is not there)."""
         if response.status_code != 404:
-            yield from self.payload_of(response)["data"]
+            yield from json_body(response)["data"]
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
         """Page number and size; workspaces narrowed when configured."""
         params: dict[str, Any] = {
@@ -286,7 +254,7 @@ class SkipcallListStream(SkipcallStream):
         return params
 
 
-class SkipcallChildStream(SkipcallStream):
+class SkipcallChildStream(SchemaOncePerRun, SkipcallStream):
     """A stream read per parent record: no per-parent state, never ACTIVATE_VERSION.
 
     Only parents emitted in this sync reach it, so an incremental run costs requests only
@@ -301,20 +269,20 @@ class SkipcallChildStream(SkipcallStream):
     #: A parent outside the key's scope, or without this child, answers 404: no rows.
     not_found_means_empty = True
 
+    @override
     @property
     def emit_activate_version_messages(self) -> bool:
         """Never: a run sees only the children of changed parents."""
         return False
 
-    def _write_schema_message(self) -> None:
-        """Once per run. The SDK calls this for every parent record; the schema never changes."""
-        if not self.__dict__.get("_schema_sent"):
-            super()._write_schema_message()
-            self._schema_sent = True
-
     @cached_property
     def _parents_read(self) -> set[Any]:
         return set()
+
+    @cached_property
+    def wanted(self) -> bool:
+        """Whether this stream or one below it is selected (fixed for the run)."""
+        return bool(self.selected or self.has_selected_descendents)
 
     def wants(self, context: Context) -> bool:
         """Whether syncing this parent would cost a request worth making.
@@ -323,12 +291,9 @@ class SkipcallChildStream(SkipcallStream):
         per-record child sync costs milliseconds even when the child has nothing to do.
         """
         key = context.get(self.parent_key)
-        return (
-            (self.selected or self.has_selected_descendents)
-            and key is not None
-            and key not in self._parents_read
-        )
+        return key is not None and key not in self._parents_read
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Records for this parent, unless it has none or was already read in this sync."""
         key = (context or {}).get(self.parent_key)
@@ -342,16 +307,13 @@ class SkipcallChildStream(SkipcallStream):
 class SkipcallObjectStream(SkipcallChildStream):
     """One object per parent (``GET /v1/<things>/{id}``); 404 means there is none."""
 
+    @override
     def get_new_paginator(self) -> None:
         """A single object: no pages."""
         return
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         """The object, or nothing on 404."""
         if response.status_code != 404:
-            yield self.payload_of(response)
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON for query parameters."""
-    return json.dumps(value, separators=(",", ":"))
+            yield json_body(response)

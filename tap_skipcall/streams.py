@@ -1,8 +1,10 @@
-"""Skipcall streams."""
+"""Skipcall streams: one class per endpoint, and :data:`STREAM_TYPES`, the list the tap offers."""
 
 from __future__ import annotations
 
 import datetime as datetime_module
+import sys
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import SchemaDirectory, StreamSchema
@@ -13,16 +15,25 @@ from tap_skipcall.client import (
     SkipcallListStream,
     SkipcallObjectStream,
     SkipcallStream,
-    dumps,
 )
-from tap_skipcall.pagination import NewestFirstPaginator, PageRequest, parse_timestamp
+from tap_skipcall.incremental import REPLICATION_KEY, RESUME, CallPager, completed_state, read_state
+from tap_skipcall.pagination import NewestFirstPaginator, page_query
+from tap_skipcall.progress import Progress
+from tap_skipcall.sdk_private import write_state_now
+from tap_skipcall.transport import json_body
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from datetime import datetime
 
     import requests
     from singer_sdk.helpers.types import Context
+
+    from tap_skipcall.incremental import Checkpoint, PageRequest
 
 SCHEMAS = SchemaDirectory(schemas)
 
@@ -30,84 +41,127 @@ SCHEMAS = SchemaDirectory(schemas)
 class CallsStream(SkipcallListStream):
     """``GET /v1/calls``, newest ``updatedAt`` first, incremental on ``updatedAt``.
 
-    The SDK treats the stream as unsorted (records arrive newest-first), so the bookmark
-    only moves when a sync completes: an interrupted sync resumes from the previous one.
+    The algorithm lives in :mod:`tap_skipcall.incremental`; this class adapts the SDK's
+    hooks to it: the paginator relays pages to a :class:`CallPager`, ``parse_response``
+    drops calls an earlier run delivered and checkpoints once a page's calls are written,
+    and ``get_records`` writes the bookmark when the sync completes.
     """
 
     name = "calls"
     path = "/v1/calls"
     primary_keys = ("id",)
-    replication_key = "updatedAt"
+    replication_key = REPLICATION_KEY
+    #: Newest-first is not what the SDK calls sorted: the bookmark is written by this class.
     is_sorted = False
     schema = StreamSchema(SCHEMAS)
 
-    #: State key for the ids already emitted at the bookmark's exact instant.
-    IDS_AT_BOOKMARK = "ids_at_bookmark"
-
+    @override
     def get_new_paginator(self) -> NewestFirstPaginator:
-        """A fresh newest-first paginator that knows where this sync may stop."""
-        self._bookmark = self.get_starting_timestamp(self.context)
-        state = self.get_context_state(self.context)
-        saved = parse_timestamp(state.get("replication_key_value"))
-        self._seen_at_bookmark = frozenset(
-            state.get(self.IDS_AT_BOOKMARK) or () if saved == self._bookmark else ()
-        )
-        self._newest: tuple[datetime | None, set[str]] = (None, set())
-        self._paginator = NewestFirstPaginator(
-            payload_of=self.payload_of,
-            bookmark=self._bookmark,
+        """A paginator over a pager that knows the bookmark and what to resume."""
+        bookmark, resume = read_state(self.stream_state, self.config.get("start_date"))
+        if resume is not None:
+            self.logger.info(
+                "Resuming an interrupted sync of calls: calls updated between %s and %s were "
+                "delivered; reading the newer ones, then from row %d on.",
+                resume.reached,
+                resume.cap,
+                resume.rows_read,
+            )
+        pager = CallPager(
+            bookmark=bookmark,
+            resume=resume,
             page_size=int(self.config.get("page_size", 100)),
             sort_style=str(self.config.get("sort_style", "auto")),
         )
-        return self._paginator
+        #: The one object ``parse_response`` and ``get_records`` share with the paginator.
+        self.paginator = NewestFirstPaginator(pager)
+        return self.paginator
 
+    @override
     def get_url_params(
         self, context: Context | None, next_page_token: PageRequest | None
     ) -> dict[str, Any]:
         """Page, size, sort by ``updatedAt`` descending in the chosen wire form, workspaces."""
-        page = next_page_token or self._paginator.current_value
-        params = super().get_url_params(context, page.number)
-        params.update(sort_params(page.sort_style, "updatedAt", "desc"))
+        params = super().get_url_params(context, None)
+        params.update(page_query(next_page_token or self.paginator.pager.current))
         return params
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
-        """The page's calls, unless the paginator drops the page (a sort-form probe)."""
-        if self._paginator.accept(response):
-            yield from super().parse_response(response)
+        """The page's calls less those already delivered, then a checkpoint.
 
+        The code after the loop runs only once the SDK asks for the row after the page's
+        last one: by then every call of the page, and its children, are written.
+        """
+        verdict = self.paginator.read(response)
+        calls = json_body(response)["data"]
+        if verdict.emit:
+            for call in calls:
+                if call.get("id") not in verdict.skip:
+                    yield call
+        self.progress.page(json_body(response).get("total"), len(calls))
+        if verdict.checkpoint is not None and self.selected:
+            self._checkpoint(verdict.checkpoint)
+
+    def _checkpoint(self, checkpoint: Checkpoint) -> None:
+        state = self.stream_state
+        state[RESUME] = checkpoint.as_state()
+        write_state_now(self)
+
+    def count_visible(self) -> int | None:
+        """One request for one call: the key works, and how many calls it can read."""
+        prepared = self.build_prepared_request(
+            method="GET",
+            url=self.get_url(None),
+            params={"page": 1, "limit": 1},
+            headers=self.http_headers,
+        )
+        response = self.requests_session.send(self.authenticator(prepared), timeout=self.timeout)
+        self.validate_response(response)
+        total = json_body(response).get("total")
+        return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+    @override
     def get_replication_key_signpost(self, context: Context | None = None) -> None:
-        """No client-clock signpost: the cap comes from the API's own data (see get_records)."""
+        """No client-clock signpost: the cap comes from the API's own data (the pager)."""
         return
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Records, then cap the bookmark at the newest ``updatedAt`` seen on the first page.
-
-        Calls changed after that first page may have been skipped by page shifts; their
-        ``updatedAt`` is newer than the cap, so the next sync reads them.
-        """
+        """Every call to emit; then the bookmark a completed sync saves, nothing to resume."""
+        state = self.stream_state
+        # The SDK keeps a max-so-far in `progress_markers` for unsorted streams and warns
+        # that it is not resumable; this stream resumes from `resume` and writes its own
+        # bookmark, so the marker is seeded (no warning) and dropped at the end.
+        state.setdefault("progress_markers", {"Note": "Calls resume from `resume`."})
+        self.progress = Progress(self.name, self.transport, self.logger)
         yield from super().get_records(context)
-        head = self._paginator.head
-        if head is None:
-            return
-        self.state_manager.write_replication_key_signpost(head, context=context)
-        newest, ids = self._newest
-        state = self.get_context_state(context)
-        if newest is not None and newest <= (parse_timestamp(head) or newest):
-            state[self.IDS_AT_BOOKMARK] = sorted(ids)
-        else:  # the bookmark will be capped below the newest value: nothing to skip there
-            state.pop(self.IDS_AT_BOOKMARK, None)
+        self.progress.done()
+        state.pop("progress_markers", None)
+        if self.selected:
+            state.update(completed_state(self.paginator.pager.final_bookmark()))
 
+    @cached_property
+    def _hungry_children(self) -> list[SkipcallChildStream]:
+        return [
+            child
+            for child in self.child_streams
+            if isinstance(child, SkipcallChildStream) and child.wanted
+        ]
+
+    @override
     def generate_child_contexts(
         self, record: dict[str, Any], context: Context | None
     ) -> Iterable[Context | None]:
         """Hand a call to its children only when one of them has something to read."""
+        children = self._hungry_children
+        if not children:
+            return
         child_context = self.get_child_context(record, context)
-        if any(
-            isinstance(child, SkipcallChildStream) and child.wants(child_context)
-            for child in self.child_streams
-        ):
+        if any(child.wants(child_context) for child in children):
             yield child_context
 
+    @override
     def get_child_context(self, record: dict[str, Any], context: Context | None) -> Context:
         """What the children of a call are read for: the call, its contact, its sequence."""
         contact = record.get("contact") or {}
@@ -117,41 +171,13 @@ class CallsStream(SkipcallListStream):
             "sequence_id": record.get("sequenceId"),
         }
 
+    @override
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
-        """Skip calls the last sync already delivered; keep undeclared fields.
-
-        That is every call older than the bookmark (or ``start_date``), and those at the
-        bookmark's exact instant whose ids the last sync saved.
-        """
-        updated = parse_timestamp(row.get("updatedAt"))
-        if (
-            updated is not None
-            and self._bookmark is not None
-            and (
-                updated < self._bookmark
-                or (updated == self._bookmark and row.get("id") in self._seen_at_bookmark)
-            )
-        ):
-            return None
-        if updated is not None:
-            newest, ids = self._newest
-            if newest is None or updated > newest:
-                self._newest = (updated, {row["id"]})
-            elif updated == newest:
-                ids.add(row["id"])
-        row.setdefault("updatedAt", None)
+        """Keep undeclared fields; a call without ``updatedAt`` still carries the column."""
+        row.setdefault(REPLICATION_KEY, None)
         return super().post_process(row, context)
-
-
-def sort_params(style: str, field: str, order: str) -> dict[str, str]:
-    """``sort`` as the API may expect it; the docs give its schema but not its encoding."""
-    if style == "json":
-        return {"sort": dumps({"orderBy": field, "order": order})}
-    if style == "flat":
-        return {"orderBy": field, "order": order}
-    return {"sort[orderBy]": field, "sort[order]": order}
 
 
 class CallRecordingsStream(SkipcallObjectStream):
@@ -166,6 +192,7 @@ class CallRecordingsStream(SkipcallObjectStream):
     selected_by_default = False  # one request per call
     schema = StreamSchema(SCHEMAS)
 
+    @override
     def generate_child_contexts(
         self, record: dict[str, Any], context: Context | None
     ) -> Iterable[Context | None]:
@@ -221,19 +248,22 @@ class WorkspacesStream(SkipcallListStream):
     narrows_by_workspace = False
     schema = StreamSchema(SCHEMAS)
 
+    @override
     def check_payload(self, payload: Any) -> None:
         """A list is a documented-enough answer too (the shape is not documented)."""
         if not isinstance(payload, list):
             super().check_payload(payload)
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         """Items of whichever shape arrived; only workspaces in ``workspace_ids`` if set."""
-        payload = self.payload_of(response)
+        payload = json_body(response)
         wanted = set(self.config.get("workspace_ids") or ())
         for item in payload if isinstance(payload, list) else payload["data"]:
             if not wanted or item.get("id") in wanted:
                 yield item
 
+    @override
     def get_child_context(self, record: dict[str, Any], context: Context | None) -> Context:
         """Members are read per workspace."""
         return {"workspace_id": record["id"]}
@@ -273,6 +303,7 @@ class StatsStream(SkipcallStream):
         start = self.config.get("stats_start_date") or str(today - datetime_module.timedelta(30))
         return str(start)[:10], str(self.config.get("stats_end_date") or today)[:10]
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
         """Window and granularity, for each stats endpoint alike."""
         start, end = self.window
@@ -282,6 +313,7 @@ class StatsStream(SkipcallStream):
             "granularity": self.config.get("stats_granularity", "day"),
         }
 
+    @override
     def get_new_paginator(self) -> None:
         """Reports are not paginated."""
         return
@@ -306,9 +338,10 @@ class TagRepartitionStream(StatsStream):
     primary_keys = ("window_start", "window_end", "granularity", "bucket", "tagId")
     schema = StreamSchema(SCHEMAS)
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         """One row per tag and bucket."""
-        for row in self.payload_of(response).get("data") or []:
+        for row in json_body(response).get("data") or []:
             yield self.labelled(row)
 
 
@@ -320,9 +353,10 @@ class StatusRepartitionStream(StatsStream):
     primary_keys = ("window_start", "window_end", "granularity", "bucket", "status")
     schema = StreamSchema(SCHEMAS)
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         """One row per status and bucket."""
-        payload = self.payload_of(response)
+        payload = json_body(response)
         for row in payload.get("data") or []:
             yield {**self.labelled(row), "nonCalledCount": payload.get("nonCalledCount")}
 
@@ -335,14 +369,16 @@ class TeamStatsStream(StatsStream):
     primary_keys = ("window_start", "window_end", "teamId")
     schema = StreamSchema(SCHEMAS)
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
         """``period`` is required; ``custom`` takes the window's dates."""
         start, end = self.window
         return {"period": "custom", "startDate": start, "endDate": end}
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         """One row per team, each carrying the response's aggregate."""
-        payload = self.payload_of(response)
+        payload = json_body(response)
         start, end = self.window
         for team in payload.get("teams") or []:
             yield {
@@ -351,3 +387,20 @@ class TeamStatsStream(StatsStream):
                 **team,
                 "aggregate": payload.get("aggregate"),
             }
+
+
+#: Every stream the tap offers, parents before their children: the one list that
+#: ``discover_streams``, the tests and the README's stream table are held to.
+STREAM_TYPES: tuple[type[SkipcallStream], ...] = (
+    WorkspacesStream,
+    WorkspaceMembersStream,
+    UsersStream,
+    CallsStream,
+    CallRecordingsStream,
+    CallTranscriptionsStream,
+    ContactsStream,
+    SequenceContactsStream,
+    TagRepartitionStream,
+    StatusRepartitionStream,
+    TeamStatsStream,
+)

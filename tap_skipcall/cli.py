@@ -1,0 +1,102 @@
+"""The command line: failures the user can fix end in one sentence, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import requests
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
+
+from tap_skipcall.incremental import StateError
+
+logger = logging.getLogger("tap-skipcall")
+LOG_FORMAT = "%(asctime)s | %(levelname)-8s | %(name)s | %(message)s"
+
+#: The options that take a JSON file, and what each holds.
+FILE_OPTIONS = {"--config": "config", "--state": "state", "--catalog": "catalog"}
+
+
+def file_problem(option: str, value: str) -> str | None:
+    """One sentence if the file given to ``option`` cannot be used, else None."""
+    if option == "--config" and value == "ENV":
+        return None
+    what = FILE_OPTIONS[option]
+    path = Path(value)
+    hint = (
+        " To start without a state, leave out `--state`; to keep one for the next run, save "
+        "the last STATE line the tap prints (see the README, Running without Meltano)."
+        if option == "--state"
+        else ""
+    )
+    if not path.is_file():
+        return f"The {what} file {value} does not exist.{hint}"
+    try:
+        content = json.loads(path.read_text(encoding="utf-8") or "null")
+    except (OSError, UnicodeDecodeError) as error:
+        return f"The {what} file {value} cannot be read: {error}."
+    except json.JSONDecodeError as error:
+        return (
+            f"The {what} file {value} is not valid JSON (line {error.lineno}, column "
+            f"{error.colno}: {error.msg})."
+        )
+    if not isinstance(content, dict):
+        return f"The {what} file {value} must hold a JSON object, not {type(content).__name__}."
+    return None
+
+
+def argv_problems(argv: list[str]) -> list[str]:
+    """Problems with the files named on the command line, found before the SDK reads them."""
+    problems = []
+    for index, argument in enumerate(argv):
+        option, _, inline = argument.partition("=")
+        if option not in FILE_OPTIONS:
+            continue
+        value = inline or (argv[index + 1] if index + 1 < len(argv) else "")
+        if value:
+            problem = file_problem(option, value)
+            if problem:
+                problems.append(problem)
+    return problems
+
+
+def stop(message: str) -> None:
+    """Log the one sentence and exit 1."""
+    logging.basicConfig(format=LOG_FORMAT)
+    logger.error("tap-skipcall stopped: %s", message)
+    sys.exit(1)
+
+
+def main() -> None:
+    """Run the tap's command line."""
+    from tap_skipcall.tap import TapSkipcall
+
+    argv = sys.argv[1:]
+    problems = argv_problems(argv)
+    if problems:
+        stop(" ".join(problems))
+    try:
+        if "--test" in argv or "--test=all" in argv:
+            logging.basicConfig(format=LOG_FORMAT, level=logging.INFO)
+            configs = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--config"]
+            tap = TapSkipcall(
+                config=[path for path in configs if path != "ENV"] or None,
+                parse_env_config="ENV" in configs,
+            )
+            logger.info("%s", tap.check_connection())
+            return
+        TapSkipcall.cli()
+    except ConfigValidationError as error:
+        stop("invalid settings: " + " ".join(error.errors or [str(error)]))
+    except (FatalAPIError, RetriableAPIError, StateError) as error:
+        message = str(error)
+        if isinstance(error, RetriableAPIError):
+            message += " (gave up after retrying)"
+        stop(message)
+    except requests.exceptions.RequestException as error:
+        stop(
+            f"Could not reach the Skipcall API ({type(error).__name__}), even after "
+            f"retrying: {error}"
+        )

@@ -1,0 +1,79 @@
+"""Skipcall's error answers, turned into one sentence that says what to fix."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from singer_sdk.exceptions import FatalAPIError
+
+if TYPE_CHECKING:
+    import requests
+
+#: The documented subscription errors, and what the user can do about each.
+SUBSCRIPTION_ADVICE = {
+    "SUBSCRIPTION_REQUIRED": "the organization needs an active Skipcall subscription",
+    "PLAN_NOT_ELIGIBLE": "API access needs the STARTER, INTERMÉDIAIRE or EXPERT plan",
+}
+
+
+class SkipcallAPIError(FatalAPIError):
+    """An answer the tap cannot get past: the message says what to fix."""
+
+
+def error_detail(response: requests.Response) -> tuple[str | None, str | None]:
+    """Code and message from any of the error shapes Skipcall may use (REFERENCE §2.5)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None, None
+    if not isinstance(body, dict):
+        return None, None
+    nested = body.get("error")
+    if isinstance(nested, dict):
+        body = {**body, **nested}
+    code = body.get("code")
+    message = body.get("message")
+    if isinstance(message, list):
+        message = "; ".join(str(part) for part in message)
+    return (str(code) if code else None), (str(message) if message else None)
+
+
+def explain_client_error(response: requests.Response, path: str, *, narrowed: bool) -> str:
+    """One sentence per documented 4xx: what happened and what to change.
+
+    ``narrowed`` says whether the user set ``workspace_ids`` (the usual cause of a 403).
+    """
+    status = response.status_code
+    code, message = error_detail(response)
+    said = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
+    if status == 401:
+        return (
+            f"Skipcall rejected the API key ({said}). Set `api_key` to a valid key "
+            "(Skipcall > Settings > API Keys)."
+        )
+    if status == 403 and code in SUBSCRIPTION_ADVICE:
+        return f"Skipcall refused access ({said}): {SUBSCRIPTION_ADVICE[code]}."
+    if status == 403 and narrowed:
+        return (
+            f"Skipcall refused access to {path} ({said}). Check that every id in "
+            "`workspace_ids` is a workspace this API key can access."
+        )
+    if status == 403:
+        return f"Skipcall refused access to {path} ({said})."
+    if status == 400:
+        return (
+            f"Skipcall rejected the request to {path} as invalid ({said}). "
+            "Check `page_size` (1-100), `workspace_ids` and `start_date`."
+        )
+    if status == 404:
+        return (
+            f"Skipcall answered {said} for {path}. Check `api_url`: it should be "
+            "the API host only, such as https://api-public.skipcall.app."
+        )
+    return f"Skipcall answered {said} for {path}."
+
+
+def redact(text: str, secret: str | None) -> str:
+    """The text without the secret (never echo an API key, even one the API quotes back)."""
+    secret = secret or ""
+    return text.replace(secret, "***") if len(secret) >= 4 else text

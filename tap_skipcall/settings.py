@@ -1,0 +1,213 @@
+"""The tap's settings: their schema, and one plain sentence for each way to get one wrong."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from singer_sdk import typing as th
+
+from tap_skipcall.client import DEFAULT_API_URL
+from tap_skipcall.incremental import SORT_STYLES
+
+MAX_PAGE_SIZE = 100
+STATS_GRANULARITIES = ("hour", "day", "week", "month", "none")
+SORT_STYLE_CHOICES = ("auto", *SORT_STYLES)
+
+#: The tap's own settings. A fresh dict per ``to_dict()``: the SDK adds its built-in
+#: settings into ``config_jsonschema`` in place.
+SETTINGS = th.PropertiesList(
+    th.Property(
+        "api_key",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="API key",
+        description="Skipcall API key (sk_live_… or sk_test_…), from Settings > API Keys.",
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        title="Start date",
+        description="Earliest `updatedAt` to sync on the first run (ISO 8601). "
+        "Omit to sync the whole history.",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        default=DEFAULT_API_URL,
+        title="API URL",
+        description="API host, without `/v1`. Plain http is only accepted for loopback "
+        "addresses (a local simulator).",
+    ),
+    th.Property(
+        "workspace_ids",
+        th.ArrayType(th.StringType),
+        title="Workspace IDs",
+        description="Only sync these workspaces (sent as the comma-separated "
+        "`workspaceIds`). Omit to sync every workspace the key can access.",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType(minimum=1, maximum=MAX_PAGE_SIZE),
+        default=100,
+        title="Page size",
+        description="Items per list request (`limit`), 1 to 100.",
+    ),
+    th.Property(
+        "request_timeout",
+        th.IntegerType(minimum=1),
+        default=60,
+        title="Request timeout",
+        description="Seconds to wait for an answer before retrying the request.",
+    ),
+    th.Property(
+        "max_requests_per_minute",
+        th.IntegerType(minimum=1),
+        title="Max requests per minute",
+        description="Send at most this many requests a minute, to leave part of the "
+        "plan's limit (100 or 1000 a minute) to other integrations. The tap "
+        "always pauses when X-RateLimit-Remaining reaches 0.",
+    ),
+    th.Property(
+        "sort_style",
+        th.StringType,
+        default="auto",
+        allowed_values=list(SORT_STYLE_CHOICES),
+        title="Sort parameter style",
+        description="How to encode `sort` in the query, which the API docs leave open: "
+        "`deep_object` (sort[orderBy]=…), `json` (sort={…}), `flat` "
+        "(orderBy=…&order=…), or `auto` to try them in that order.",
+    ),
+    th.Property(
+        "user_agent",
+        th.StringType,
+        title="User agent",
+        description="User-Agent header to send (default: tap-skipcall/<version>).",
+    ),
+    th.Property(
+        "stats_start_date",
+        th.DateType,
+        title="Stats start date",
+        description="First day of the window the stats_* report streams cover "
+        "(default: 30 days ago).",
+    ),
+    th.Property(
+        "stats_end_date",
+        th.DateType,
+        title="Stats end date",
+        description="Last day of the stats_* report window (default: today).",
+    ),
+    th.Property(
+        "stats_granularity",
+        th.StringType,
+        default="day",
+        allowed_values=list(STATS_GRANULARITIES),
+        title="Stats granularity",
+        description="Time buckets of the tag and status reports: hour, day, week, month or none.",
+    ),
+)
+
+
+def config_problems(config: dict[str, Any]) -> list[str]:
+    """Every problem in the settings, one clear sentence each, before any request is sent."""
+    problems = []
+    key = config.get("api_key")
+    if not isinstance(key, str) or not key.strip():
+        problems.append(
+            "`api_key` is missing or empty: set it to your Skipcall API key "
+            "(for example with TAP_SKIPCALL_API_KEY)."
+        )
+    elif key != key.strip():
+        problems.append("`api_key` has leading or trailing spaces: paste the key alone.")
+    start = config.get("start_date")
+    if start is not None:
+        try:
+            datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+        except ValueError:
+            problems.append(
+                f"`start_date` {str(start)[:40]!r} is not an ISO 8601 date or "
+                "date-time, such as 2024-01-31 or 2024-01-31T00:00:00Z."
+            )
+    problems.extend(_url_problems(config.get("api_url", DEFAULT_API_URL)))
+    size = config.get("page_size", 100)
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
+        problems.append(
+            f"`page_size` must be a whole number from 1 to {MAX_PAGE_SIZE} (got {size!r})."
+        )
+    for name in ("request_timeout", "max_requests_per_minute"):
+        value = config.get(name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            problems.append(f"`{name}` must be a whole number of at least 1 (got {value!r}).")
+    ids = config.get("workspace_ids")
+    if ids is not None and (
+        not isinstance(ids, list)
+        or not all(isinstance(i, str) and i.strip() and "," not in i for i in ids)
+    ):
+        problems.append(
+            "`workspace_ids` must be a list of workspace ids (strings without "
+            'commas), such as ["550e8400-e29b-41d4-a716-446655440000"].'
+        )
+    for name in ("stats_start_date", "stats_end_date"):
+        value = config.get(name)
+        if value is not None and not _is_date(value):
+            problems.append(f"`{name}` {str(value)[:40]!r} is not a date such as 2024-01-31.")
+    granularity = config.get("stats_granularity", "day")
+    if granularity not in STATS_GRANULARITIES:
+        problems.append(
+            f"`stats_granularity` must be one of {', '.join(STATS_GRANULARITIES)} "
+            f"(got {granularity!r})."
+        )
+    style = config.get("sort_style", "auto")
+    if style not in SORT_STYLE_CHOICES:
+        problems.append(
+            f"`sort_style` must be one of {', '.join(SORT_STYLE_CHOICES)} (got {style!r})."
+        )
+    return problems
+
+
+def _is_date(value: Any) -> bool:
+    try:
+        date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return False
+    return True
+
+
+def _url_problems(url: Any) -> list[str]:
+    parts = urlsplit(str(url))
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return [
+            f"`api_url` {str(url)[:80]!r} is not an http(s) URL, such as "
+            "https://api-public.skipcall.app."
+        ]
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        return [
+            f"`api_url` uses plain http to {parts.hostname}: the API key would travel "
+            "unencrypted. Use https (plain http is accepted for loopback addresses only)."
+        ]
+    return []
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def unknown_settings(config: dict[str, Any], known: set[str]) -> list[str]:
+    """A warning for each setting the tap does not know, naming the one probably meant."""
+    warnings = []
+    for name in sorted(set(config) - known):
+        guess = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        hint = f" Did you mean `{guess[0]}`?" if guess else ""
+        warnings.append(f"Unknown setting `{name}` is ignored.{hint}")
+    return warnings
