@@ -2,21 +2,24 @@
 
     .venv/bin/python -m tests.fault_suite        # prints the table (also run by the tests)
 
-Each case syncs calls under a fault (or data moving mid-sync, or the tap killed), then runs
-one clean incremental sync, as the next scheduled run would. "Lost" counts calls the API
-lists that no run loaded, or whose latest version never arrived; it must be 0. "Re-sent"
-counts records emitted again with the same content (the at-least-once price of page shifts
-and resumed syncs).
+Each case syncs 1,500 changed calls of 3,000 under a fault (or data moving mid-sync, or the
+tap killed and resumed from the last STATE it wrote), then runs one clean incremental sync,
+as the next scheduled run would. "Lost" counts calls the API lists that no run loaded, or
+whose latest version never arrived; it must be 0. "Re-sent" counts records emitted again
+with the same content (the at-least-once price of page shifts and resumed syncs). For the
+kill cases, "pages read / left" compares the pages the resumed run read with the pages the
+killed run had left to read (from its last checkpoint).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +32,7 @@ from skipcall_simulator import (
     SimulatorConfig,
 )
 from tap_skipcall.client import SkipcallStream
-from tests.conftest import SyncResult, catalog_selecting, run_tap, visible_truth
+from tests.helpers import SyncResult, catalog_selecting, run_tap, visible_truth
 
 ROOT = Path(__file__).resolve().parent.parent
 N_CALLS = 3000
@@ -46,7 +49,12 @@ class Case:
     config: dict[str, Any] = field(default_factory=dict)
     simulator: dict[str, Any] = field(default_factory=dict)
     kill: signal.Signals | None = None
+    #: Records after which each successive run is killed (two: a resume of a resume).
+    kill_after: tuple[int, ...] = (1000,)
 
+
+#: Calls created, updated and soft-deleted in every run of a kill case, after its 2nd page.
+CHURN = [MutationRule(after_page=2, create=10, update=10, delete=10)]
 
 CASES = [
     Case(
@@ -105,15 +113,22 @@ CASES = [
         ],
         simulator={"hide_deleted": True},
     ),
-    Case(
-        "tap killed with SIGTERM, resumed",
-        kill=signal.SIGTERM,
-        mutations=[MutationRule(after_page=4, update=40)],
+    *(
+        Case(
+            f"killed with {how.name} at the {where} page, resumed",
+            kill=how,
+            kill_after=(after,),
+            mutations=CHURN,
+        )
+        for how in (signal.SIGTERM, signal.SIGKILL)
+        for where, after in (("first", 50), ("middle", 750), ("last", 1450))
     ),
     Case(
-        "tap killed with SIGKILL, resumed",
+        "killed twice (SIGKILL), a resume of a resume, deletes hidden",
         kill=signal.SIGKILL,
-        mutations=[MutationRule(after_page=4, update=40)],
+        kill_after=(450, 500),
+        mutations=CHURN,
+        simulator={"hide_deleted": True},
     ),
 ]
 
@@ -129,12 +144,16 @@ class Outcome:
     stale: int
     resent: int
     faults_fired: int
+    #: For kill cases: pages the resumed run read, and pages the killed run had left.
+    pages_read: int | None = None
+    pages_left: int | None = None
 
     def row(self) -> str:
         verdict = "ok" if self.lost == self.stale == 0 else "LOST CALLS"
+        pages = "" if self.pages_read is None else f"{self.pages_read} / {self.pages_left}"
         return (
             f"| {self.name} | {self.faults_fired} | {self.runs} | {self.emitted:,} | "
-            f"{self.lost} | {self.stale} | {self.resent} | {verdict} |"
+            f"{self.lost} | {self.stale} | {self.resent} | {pages} | {verdict} |"
         )
 
 
@@ -144,8 +163,9 @@ def killed_run(
     state: dict | None,
     how: signal.Signals,
     tmp: Path,
+    after: int = 1000,
 ) -> SyncResult:
-    """Run the real command, kill it after 1,000 records, keep what it had written."""
+    """Run the real command, kill it after ``after`` records, keep what it had written."""
     (tmp / "config.json").write_text(json.dumps(config))
     (tmp / "catalog.json").write_text(json.dumps(catalog_selecting(config, ["calls"])))
     command = [
@@ -168,7 +188,7 @@ def killed_run(
     for line in process.stdout:
         lines.append(line)
         records += '"type":"RECORD"' in line
-        if records >= 1000:
+        if records >= after:
             process.send_signal(how)
             break
     lines.extend(process.stdout.read().splitlines(keepends=True))
@@ -196,14 +216,32 @@ def run_case(case: Case, tmp: Path) -> Outcome:
         runs.append(first)
         simulator.data.update_calls(1500)  # work for the run under test: 16 pages
         simulator.faults.extend(case.faults)
-        simulator.mutations.extend(case.mutations)
-        simulator.new_run()  # mutation rules count pages and served calls of this run
+        pages_read = pages_left = None
+        state = first.state
         if case.kill is not None:
+            # Slow answers, so that the kill lands mid-sync rather than after the last page.
             simulator.faults.append(
-                Fault(kind="slow", seconds=0.05, endpoint="list_calls", times=-1)
+                Fault(kind="slow", seconds=0.02, endpoint="list_calls", times=-1)
             )
-            runs.append(killed_run(sim, config, first.state, case.kill, tmp))
+            for after in case.kill_after:
+                fresh_run(simulator, case)
+                killed = killed_run(sim, config, state, case.kill, tmp, after)
+                runs.append(killed)
+                state = killed.state or state
+            simulator.faults.clear()
+            resume = state["bookmarks"]["calls"].get("resume") or {"rows_read": 0}
+            fresh_run(simulator, case)
+            to_read = sum(
+                1
+                for call in visible_truth(sim).values()
+                if call["updatedAt"] >= first.state["bookmarks"]["calls"]["replication_key_value"]
+            )
+            pages_left = math.ceil(max(to_read - resume["rows_read"], 0) / PAGE_SIZE)
+            before = simulator.stats.by_endpoint["list_calls"]
+            runs.append(run_tap(config, state=state, select=["calls"]))
+            pages_read = simulator.stats.by_endpoint["list_calls"] - before
         else:
+            fresh_run(simulator, case)
             runs.append(run_tap(config, state=first.state, select=["calls"]))
         simulator.faults.clear()
         state = next((r.state for r in reversed(runs) if r.state), None)
@@ -226,8 +264,22 @@ def run_case(case: Case, tmp: Path) -> Outcome:
             if cid in latest and latest[cid]["updatedAt"] != call["updatedAt"]
         )
         return Outcome(
-            case.name, len(runs), emitted, lost, stale, resent, sum(f.fired for f in case.faults)
+            case.name,
+            len(runs),
+            emitted,
+            lost,
+            stale,
+            resent,
+            sum(f.fired for f in case.faults),
+            pages_read,
+            pages_left,
         )
+
+
+def fresh_run(simulator: Simulator, case: Case) -> None:
+    """Count pages afresh and arm the case's mutations (fresh copies) for the next run."""
+    simulator.new_run()
+    simulator.mutations[:] = [replace(rule, done=False) for rule in case.mutations]
 
 
 def run_suite(tmp: Path) -> list[Outcome]:
@@ -240,7 +292,7 @@ def table(outcomes: list[Outcome]) -> str:
     """Markdown table of the outcomes."""
     head = (
         "| case | faults fired | runs | records emitted | calls lost | updates lost "
-        "| re-sent | verdict |\n|---|--:|--:|--:|--:|--:|--:|---|"
+        "| re-sent | pages read / left | verdict |\n|---|--:|--:|--:|--:|--:|--:|--:|---|"
     )
     return "\n".join([head, *(o.row() for o in outcomes)])
 

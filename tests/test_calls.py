@@ -10,8 +10,7 @@ import pytest
 import requests
 
 from skipcall_simulator import MutationRule
-from tap_skipcall.streams import CallsStream
-from tests.conftest import loaded_latest, run_tap, tap_config, visible_truth
+from tests.helpers import loaded_latest, run_tap, tap_config, visible_truth
 
 
 def list_requests(sim):
@@ -118,6 +117,7 @@ def test_workspace_ids_are_sent_comma_separated_and_narrow_the_calls(make_simula
     assert 0 < len(expected) < 300
 
 
+@pytest.mark.slow
 def test_incremental_sync_returns_exactly_the_calls_changed_in_between(make_simulator):
     sim = make_simulator(n_calls=20_000)
     first = run_tap(tap_config(sim))
@@ -238,7 +238,7 @@ def test_careless_ascending_order_really_loses_rows_in_that_scenario(make_simula
     assert len(set(visible_truth(sim)) - set(seen)) > 0
 
 
-def test_interrupted_sync_leaves_a_state_the_next_run_resumes_from(make_simulator):
+def test_interrupted_sync_checkpoints_every_page_and_the_next_run_resumes(make_simulator):
     from skipcall_simulator import Fault
 
     sim = make_simulator(n_calls=1500)
@@ -248,16 +248,28 @@ def test_interrupted_sync_leaves_a_state_the_next_run_resumes_from(make_simulato
     sim.simulator.faults.append(Fault(kind="status", status=400, endpoint="list_calls", skip=4))
     broken = run_tap(tap_config(sim), state=first.state, expect_error=True)
     assert len(broken.ids()) == 400
-    saved = broken.state
-    # Its last STATE still holds the old bookmark: progress was not committed.
+    # One STATE per page, each claiming only what was written before it.
+    resumes = [s["bookmarks"]["calls"].get("resume") for s in broken.states]
+    assert [r["rows_read"] for r in resumes if r] == [100, 200, 300, 400]
+    saved = broken.state["bookmarks"]["calls"]
+    # The bookmark itself did not move: progress is in `resume`, on top of that bookmark.
     assert (
-        saved["bookmarks"]["calls"]["replication_key_value"]
-        == first.state["bookmarks"]["calls"]["replication_key_value"]
+        saved["replication_key_value"] == first.state["bookmarks"]["calls"]["replication_key_value"]
     )
-    resumed = run_tap(tap_config(sim), state=saved)
+    assert saved["resume"]["since"] == saved["replication_key_value"]
+    before = sim.simulator.stats.by_endpoint["list_calls"]
+    resumed = run_tap(tap_config(sim), state=broken.state)
     latest = loaded_latest(first, broken, resumed)
     assert {k: strip_extra(v) for k, v in latest.items()} == visible_truth(sim)
-    assert len(resumed.ids()) == 700
+    assert len(resumed.ids()) == 300  # only what the broken run had not delivered
+    assert set(resumed.ids()).isdisjoint(broken.ids())
+    # Page 1 (nothing new at the head), page 4 (the overlap), then pages 5 to 8.
+    assert sim.simulator.stats.by_endpoint["list_calls"] - before == 6
+    final = resumed.state["bookmarks"]["calls"]
+    assert final["resume"] is None
+    assert final["replication_key_value"] == max(
+        c["updatedAt"] for c in visible_truth(sim).values()
+    )
 
 
 def test_sort_style_auto_finds_the_form_the_api_understands(make_simulator):
@@ -288,8 +300,3 @@ def test_unsorted_api_falls_back_to_reading_every_page(make_simulator, caplog):
     assert sim.simulator.stats.by_endpoint["list_calls"] - before == 2 + 5
     latest = loaded_latest(first, second)
     assert {k: strip_extra(v) for k, v in latest.items()} == visible_truth(sim)
-
-
-def test_calls_stream_is_incremental_on_updated_at():
-    assert CallsStream.replication_key == "updatedAt"
-    assert CallsStream.primary_keys == ("id",)

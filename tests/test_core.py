@@ -8,6 +8,7 @@ from singer_sdk.testing import get_tap_test_class
 
 from skipcall_simulator import Dataset, RunningSimulator, Simulator, SimulatorConfig
 from tap_skipcall.tap import TapSkipcall
+from tests.helpers import ALL_STREAMS, catalog_selecting
 
 _SIMULATOR = RunningSimulator(Simulator(Dataset(seed=11, n_calls=250), SimulatorConfig())).start()
 atexit.register(_SIMULATOR.stop)
@@ -20,16 +21,9 @@ SAMPLE_CONFIG = {
 }
 
 
-def _catalog_with_every_stream_selected() -> dict:
-    """Non-default streams (recordings, transcriptions, contacts, stats) are tested too."""
-    catalog = TapSkipcall(config=SAMPLE_CONFIG, parse_env_config=False).catalog_dict
-    for stream in catalog["streams"]:
-        for entry in stream["metadata"]:
-            if entry["breadcrumb"] == []:
-                entry["metadata"]["selected"] = True
-    return catalog
-
-
+# Non-default streams (recordings, transcriptions, contacts, stats) are tested too.
 TestTapSkipcall = get_tap_test_class(
-    tap_class=TapSkipcall, config=SAMPLE_CONFIG, catalog=_catalog_with_every_stream_selected()
+    tap_class=TapSkipcall,
+    config=SAMPLE_CONFIG,
+    catalog=catalog_selecting(SAMPLE_CONFIG, ALL_STREAMS),
 )

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import tap_config, visible_truth
-from tests.test_streams import DEFAULT_STREAMS
+from tests.helpers import ALL_STREAMS, DEFAULT_STREAMS, tap_config, visible_truth
 
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = os.environ.get("SKIPCALL_REQUIRE_E2E") == "1"
 
@@ -216,7 +216,7 @@ def test_meltano_run_loads_every_default_stream_into_postgres(make_simulator, po
 
 
 def test_meltano_run_with_every_stream_selected_loads_them_all(make_simulator, postgres, meltano):
-    from tests.test_streams import ALL_STREAMS, minimum_requests
+    from tests.test_streams import minimum_requests
 
     sim = make_simulator(n_calls=400)
     schema = "every_stream"

@@ -14,7 +14,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from skipcall_simulator import Fault
 from tap_skipcall.client import SkipcallAPIError
 from tap_skipcall.tap import cli
-from tests.conftest import loaded_latest, run_tap, tap_config, visible_truth
+from tests.helpers import loaded_latest, run_tap, tap_config, visible_truth
 
 SECRET = "sk_live_do_not_print_me_0123456789"
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from tests.fault_suite import CASES, run_suite, table
+import pytest
+
+from tests.fault_suite import CASES, PAGE_SIZE, run_suite, table
+
+pytestmark = pytest.mark.slow
 
 
-def test_no_case_loses_a_call(tmp_path, capsys, monkeypatch):
+def test_no_case_loses_a_call(tmp_path, capsys):
     outcomes = run_suite(tmp_path)
     with capsys.disabled():
         print("\n\nFault suite (calls lost must be 0 in every case):\n" + table(outcomes) + "\n")
@@ -13,5 +17,10 @@ def test_no_case_loses_a_call(tmp_path, capsys, monkeypatch):
     assert [(o.name, o.lost, o.stale) for o in outcomes if o.lost or o.stale] == []
     fired = {o.name: o.faults_fired for o in outcomes}
     assert all(fired[c.name] > 0 for c in CASES if c.faults)  # every fault really happened
-    killed = [o for o in outcomes if "killed" in o.name]
-    assert all(o.resent > 0 for o in killed)  # the kill landed mid-sync
+    kills = {c.name: len(c.kill_after) for c in CASES if c.kill}
+    for outcome in (o for o in outcomes if o.name in kills):
+        assert outcome.resent > 0, outcome.name  # the kill landed mid-sync
+        # A resumed run re-sends at most the page each killed run was in the middle of,
+        assert outcome.resent <= PAGE_SIZE * kills[outcome.name], outcome.name
+        # and reads the pages left plus two: the head (page 1) and the page it lands on.
+        assert outcome.pages_read <= outcome.pages_left + 2, outcome.name

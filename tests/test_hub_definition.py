@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
 from referencing import Registry, Resource
 
@@ -49,6 +50,7 @@ def test_the_hub_schema_check_can_fail():
     assert len(list(hub_validator().iter_errors(broken))) >= 3
 
 
+@pytest.mark.slow
 def test_definition_meltano_yml_and_about_agree():
     hub = {s["name"]: s for s in definition()["settings"]}
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())

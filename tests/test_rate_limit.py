@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from tap_skipcall.ratelimit import RequestBudget, seconds_until_reset
-from tests.conftest import run_tap, tap_config, visible_truth
+from tests.helpers import run_tap, tap_config, visible_truth
 
 
 class FakeClock:
@@ -93,6 +93,7 @@ def test_user_cap_allows_at_most_that_many_in_any_minute():
     assert sent[-1] - sent[0] < 190  # and no longer than needed: 10 requests, 3 a minute
 
 
+@pytest.mark.slow
 def test_a_short_live_window_is_used_fully_without_any_429(make_simulator):
     # 5 requests per 1-second window; 16 pages need 4 windows.
     sim = make_simulator(n_calls=1600, rate_limit=5, window_seconds=1.0, reset_unit="ms")

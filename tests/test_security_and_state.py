@@ -11,7 +11,7 @@ import pytest
 
 from skipcall_simulator import Fault
 from tap_skipcall.tap import StateError, TapSkipcall
-from tests.conftest import catalog_selecting, run_tap, tap_config
+from tests.helpers import catalog_selecting, run_tap, tap_config
 
 SECRET = "sk_live_S3CRET_never_print_me_4242"
 
@@ -35,6 +35,7 @@ def cli(args: list[str], config: dict, tmp_path, **env: str) -> str:
     return completed.stdout + completed.stderr
 
 
+@pytest.mark.slow
 def test_the_key_never_appears_in_anything_the_tap_writes(make_simulator, tmp_path):
     sim = make_simulator(n_calls=150, api_key=SECRET)
     sim.simulator.faults += [

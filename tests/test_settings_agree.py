@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tap_skipcall.tap import SETTINGS
@@ -35,11 +36,13 @@ def table_rows(markdown: str) -> dict[str, str]:
     return rows
 
 
+@pytest.mark.slow
 def test_readme_settings_table_matches_about_markdown():
     assert table_rows((ROOT / "README.md").read_text()) == table_rows(about("markdown"))
     assert list(table_rows(about("markdown"))) == OWN_SETTINGS
 
 
+@pytest.mark.slow
 def test_about_json_lists_every_setting_and_marks_the_key_secret():
     settings = json.loads(about("json"))["settings"]["properties"]
     assert set(OWN_SETTINGS) <= set(settings)

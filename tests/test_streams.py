@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
+from pathlib import Path
 
 import jsonschema
 import pytest
 
-from tests.conftest import run_tap, tap_config
-
-ALL_STREAMS = [
-    "workspaces",
-    "workspace_members",
-    "users",
-    "calls",
-    "call_recordings",
-    "call_transcriptions",
-    "contacts",
-    "sequence_contacts",
-    "stats_tag_repartition",
-    "stats_status_repartition",
-    "stats_teams",
-]
-DEFAULT_STREAMS = ["workspaces", "workspace_members", "users", "calls", "sequence_contacts"]
+from tests.helpers import ALL_STREAMS, DEFAULT_STREAMS, run_tap, tap_config
 
 
 def minimum_requests(sim, streams, page_size=100):
@@ -67,6 +54,7 @@ def everything(make_simulator):
     return sim, result
 
 
+@pytest.mark.slow
 def test_every_stream_loads_what_the_api_holds(everything):
     sim, result = everything
     data = sim.simulator.data
@@ -91,6 +79,7 @@ def test_every_stream_loads_what_the_api_holds(everything):
     assert counts["stats_tag_repartition"] == len({c["status"] for c in calls})
 
 
+@pytest.mark.slow
 def test_request_count_is_the_minimum_the_api_allows(everything):
     sim, _ = everything
     assert sim.simulator.stats.requests == minimum_requests(sim, ALL_STREAMS)
@@ -102,6 +91,7 @@ def test_request_count_is_the_minimum_the_api_allows(everything):
     )
 
 
+@pytest.mark.slow
 def test_no_stream_drops_a_field_the_api_returned(everything):
     sim, result = everything
     data = sim.simulator.data
@@ -125,6 +115,7 @@ def test_no_stream_drops_a_field_the_api_returned(everything):
     assert all(set(r["extra"]) == {"role", "workspaceIds"} for r in result.records("users"))
 
 
+@pytest.mark.slow
 def test_records_match_their_schemas(everything):
     _, result = everything
     schemas = {m["stream"]: m["schema"] for m in result.messages if m["type"] == "SCHEMA"}
@@ -138,6 +129,7 @@ def test_records_match_their_schemas(everything):
             assert list(validator.iter_errors(record)) == [], stream
 
 
+@pytest.mark.slow
 def test_child_records_carry_their_parent(everything):
     sim, result = everything
     for record in result.records("call_recordings"):
@@ -147,6 +139,14 @@ def test_child_records_carry_their_parent(everything):
         assert record["transcript"] is None or all("confidence" in u for u in record["transcript"])
     members = {m["id"]: w for w, ms in sim.simulator.data.members.items() for m in ms}
     assert all(members[r["id"]] == r["workspace_id"] for r in result.records("workspace_members"))
+
+
+def test_the_readme_stream_table_lists_every_stream_and_its_default():
+    """The README's Streams table is held to the tap's one list of streams."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \|.*\| (yes|no) \|$", readme, flags=re.MULTILINE)
+    assert [name for name, _ in rows] == ALL_STREAMS
+    assert [name for name, default in rows if default == "yes"] == DEFAULT_STREAMS
 
 
 def test_default_selection_leaves_out_per_call_streams(make_simulator):

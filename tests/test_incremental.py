@@ -1,0 +1,311 @@
+"""The incremental algorithm on its own: lists in memory, no HTTP, no SDK."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tap_skipcall.incremental import (
+    Answer,
+    Bookmark,
+    CallPager,
+    Checkpoint,
+    PageRequest,
+    PaginationError,
+    Row,
+    delivered,
+    read_state,
+    state_problem,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+def stamp(minute: int) -> str:
+    return (T0 + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def row(call_id: str, minute: int) -> Row:
+    return Row.of({"id": call_id, "updatedAt": stamp(minute)})
+
+
+def newest_first(n: int, *, prefix: str = "c") -> list[Row]:
+    """n calls updated one a minute, minute n-1 first."""
+    return [row(f"{prefix}{m:04d}", m) for m in range(n - 1, -1, -1)]
+
+
+@dataclass
+class ListModel:
+    """A list the pager reads page by page; ``between`` changes it after a page is served."""
+
+    rows: list[Row]
+    size: int = 10
+    between: Callable[[ListModel, int], None] | None = None
+    served: list[int] = field(default_factory=list)
+    emitted: list[str] = field(default_factory=list)
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    clock: int = 10_000
+
+    def answer(self, number: int) -> Answer:
+        self.served.append(number)
+        page = self.rows[(number - 1) * self.size : number * self.size]
+        answer = Answer(list(page), limit=self.size, total=len(self.rows))
+        if self.between:
+            self.between(self, len(self.served))
+        return answer
+
+    def update(self, call_id: str) -> None:
+        """The call gets the newest updatedAt and moves to the head."""
+        self.clock += 1
+        self.rows = [r for r in self.rows if r.id != call_id]
+        self.rows.insert(0, row(call_id, self.clock))
+
+    def hide(self, call_id: str) -> None:
+        self.rows = [r for r in self.rows if r.id != call_id]
+
+    def sync(self, pager: CallPager, *, stop_after: int | None = None) -> CallPager:
+        while stop_after is None or len(self.served) < stop_after:
+            answer = self.answer(pager.current.number)
+            verdict = pager.read(answer)
+            if verdict.emit:
+                self.emitted += [r.id for r in answer.rows if r.id not in verdict.skip]
+            if verdict.checkpoint:
+                self.checkpoints.append(verdict.checkpoint)
+            if verdict.next is None:
+                break
+        return pager
+
+
+def test_a_backfill_reads_every_page_once_and_caps_the_bookmark_at_the_first_page():
+    model = ListModel(newest_first(95))
+    pager = model.sync(CallPager(bookmark=Bookmark(), page_size=10))
+    assert model.served == list(range(1, 11))
+    assert sorted(model.emitted) == sorted(r.id for r in model.rows)
+    assert pager.final_bookmark() == Bookmark(stamp(94), frozenset({"c0094"}))
+
+
+@pytest.mark.parametrize(
+    ("bookmark_minute", "ids", "pages", "emitted"),
+    [
+        (85, set(), [1, 2], 10),  # page 1 ends at 85 exactly (not below): page 2 shows 84
+        (85, {"c0085"}, [1, 2], 9),  # the bookmark's own row was delivered
+        (90, {"c0090"}, [1], 4),  # page 1 already reaches below the bookmark
+        (80, set(), [1, 2], 15),  # page 2 (84..75) reaches below 80
+    ],
+    ids=["stops-below", "tie-at-bookmark-known", "first-page", "tie-at-page-end"],
+)
+def test_incremental_stops_at_the_first_page_below_the_bookmark(
+    bookmark_minute, ids, pages, emitted
+):
+    model = ListModel(newest_first(95))
+    bookmark = Bookmark(stamp(bookmark_minute), frozenset(ids))
+    model.sync(CallPager(bookmark=bookmark, page_size=10))
+    assert model.served == pages
+    assert len(model.emitted) == emitted
+
+
+def test_rows_pushed_onto_the_next_page_by_updates_keep_the_order_trusted():
+    def churn(model: ListModel, served: int) -> None:
+        if served == 2:
+            for call_id in ("c0070", "c0050", "c0030"):  # one read, two not yet
+                model.update(call_id)
+
+    model = ListModel(newest_first(95), between=churn)
+    pager = model.sync(CallPager(bookmark=Bookmark(stamp(20)), page_size=10))
+    assert pager.ordered  # the repeats on page 3 are recognised, not taken for disorder
+    assert model.served == [1, 2, 3, 4, 5, 6, 7, 8]
+    # Every call at or after the bookmark was emitted, except the three that moved above
+    # this run's cap before they were read: the next run reads their new version.
+    expected = {f"c{m:04d}" for m in range(20, 95)} - {"c0070", "c0050", "c0030"}
+    assert set(model.emitted) == expected
+    assert pager.final_bookmark().value == stamp(94)
+
+
+@pytest.mark.parametrize(
+    ("rows", "styles_served", "ordered"),
+    [
+        ([row("a", 5), row("b", 6), row("c", 4)], ["deep_object", "json", "flat"], False),
+        ([row("a", 6), row("b", 5), row("c", 4)], ["deep_object"], True),
+    ],
+    ids=["unsorted-probes-every-style", "sorted-first-try"],
+)
+def test_sort_styles_are_probed_on_page_one_and_dropped_pages_not_emitted(
+    rows, styles_served, ordered
+):
+    pager = CallPager(bookmark=Bookmark(), page_size=10)
+    seen = []
+    while True:
+        seen.append(pager.current.sort_style)
+        verdict = pager.read(Answer(rows, limit=10, total=3))
+        if verdict.next is None:
+            break
+        assert verdict.emit is False  # a probe page is dropped, never emitted twice
+    assert seen == styles_served
+    assert pager.ordered is ordered
+
+
+def test_order_broken_across_pages_reads_every_page_instead_of_stopping():
+    rows = newest_first(30)
+    rows[10] = row("intruder", 200)  # page 2 starts newer than page 1 ended, unseen id
+    model = ListModel(rows)
+    pager = model.sync(CallPager(bookmark=Bookmark(stamp(5)), page_size=10))
+    assert not pager.ordered
+    assert model.served == [1, 2, 3]  # no early stop at the bookmark
+    assert model.checkpoints[-1:] == [model.checkpoints[0]]  # none after the order broke
+
+
+def test_rows_leaving_the_list_make_the_pager_step_back():
+    def hide(model: ListModel, served: int) -> None:
+        if served == 2:  # two calls already read disappear: later rows move up by two
+            model.hide("c0049")
+            model.hide("c0048")
+
+    model = ListModel(newest_first(50), between=hide)
+    model.sync(CallPager(bookmark=Bookmark(), page_size=10))
+    # total shrank by 2 when page 3 was served: page 2 is read again, then 3 onwards.
+    assert model.served[:4] == [1, 2, 3, 2]
+    assert set(model.emitted) >= {r.id for r in model.rows}
+
+
+def test_a_page_shorter_than_total_promises_is_an_error_not_a_silent_skip():
+    pager = CallPager(bookmark=Bookmark(), page_size=10)
+    pager.read(Answer(newest_first(10), limit=10, total=40))
+    with pytest.raises(PaginationError, match="stopping rather than skipping rows"):
+        pager.read(Answer(newest_first(3, prefix="x"), limit=10, total=40))
+
+
+@pytest.mark.parametrize(
+    ("minute", "call_id", "expected"),
+    [
+        (10, "x", True),  # older than the bookmark
+        (20, "known", True),  # at the bookmark, delivered
+        (20, "other", False),  # at the bookmark, not delivered
+        (45, "x", True),  # inside what the interrupted run delivered (reached, cap]
+        (50, "x", True),  # at its cap
+        (30, "seen", True),  # at its lower end, delivered
+        (30, "other", False),  # at its lower end, not delivered
+        (25, "x", False),  # between bookmark and the interrupted run's lower end
+        (51, "x", False),  # newer than its cap
+    ],
+)
+def test_delivered(minute, call_id, expected):
+    bookmark = Bookmark(stamp(20), frozenset({"known"}))
+    checkpoint = Checkpoint(stamp(50), stamp(30), frozenset({"seen"}), 100, stamp(20))
+    assert delivered(row(call_id, minute), bookmark, checkpoint) is expected
+
+
+def interrupted(model: ListModel, bookmark: Bookmark, pages: int) -> Checkpoint:
+    """Run a sync for ``pages`` pages and return the last checkpoint it stated."""
+    model.sync(CallPager(bookmark=bookmark, page_size=model.size), stop_after=pages)
+    return model.checkpoints[-1]
+
+
+@pytest.mark.parametrize("killed_after", [1, 5, 9])
+def test_resume_reads_the_head_then_lands_where_the_interrupted_run_stopped(killed_after):
+    bookmark = Bookmark(stamp(0))
+    model = ListModel(newest_first(100))
+    checkpoint = interrupted(model, bookmark, killed_after)
+    first_run = list(model.emitted)
+    model.served, model.emitted = [], []
+    pager = model.sync(CallPager(bookmark=bookmark, resume=checkpoint, page_size=10))
+    # Page 1 (the head), then the page that ended the interrupted run, then the rest.
+    landing = [killed_after] if killed_after > 1 else []
+    assert model.served == [1, *landing, *range(killed_after + 1, 11)]
+    assert set(first_run).isdisjoint(model.emitted)  # nothing delivered is sent again
+    assert set(first_run) | set(model.emitted) == {f"c{m:04d}" for m in range(100)}
+    assert pager.final_bookmark() == Bookmark(stamp(99), frozenset({"c0099"}))
+
+
+def test_resume_steps_back_when_rows_it_delivered_moved_to_the_head():
+    bookmark = Bookmark(stamp(0))
+    model = ListModel(newest_first(100))
+    checkpoint = interrupted(model, bookmark, 6)
+    for call_id in ("c0095", "c0090", "c0085"):  # read before the kill, updated since
+        model.update(call_id)
+    for m in [*range(48, 40, -1), *range(60, 54, -1)]:  # and 14 delivered rows leave the list
+        model.hide(f"c{m:04d}")
+    model.served, model.emitted = [], []
+    model.sync(CallPager(bookmark=bookmark, resume=checkpoint, page_size=10))
+    # Its last row (minute 40) moved up from position 59 to 45: page 6 starts past it.
+    assert model.served == [1, 6, 5, 6, 7, 8, 9]  # 86 rows left: 9 pages
+    # The new versions of the moved calls, and what the interrupted run had not reached.
+    assert set(model.emitted) == {"c0095", "c0090", "c0085"} | {f"c{m:04d}" for m in range(40)}
+
+
+def test_a_resume_of_a_resume_finishes_with_nothing_lost():
+    bookmark = Bookmark(stamp(0))
+    model = ListModel(newest_first(200))
+    emitted: set[str] = set()
+    checkpoint = interrupted(model, bookmark, 4)
+    emitted |= set(model.emitted)
+    model.update("c0150")
+    model.served, model.emitted, model.checkpoints = [], [], []
+    model.sync(CallPager(bookmark=bookmark, resume=checkpoint, page_size=10), stop_after=8)
+    emitted |= set(model.emitted)
+    second = model.checkpoints[-1]
+    assert second.reached < checkpoint.reached  # it got further down before dying
+    model.served, model.emitted = [], []
+    pager = model.sync(CallPager(bookmark=bookmark, resume=second, page_size=10))
+    emitted |= set(model.emitted)
+    assert {r.id for r in model.rows if r.at and r.at > T0} <= emitted
+    assert pager.final_bookmark().value == stamp(10_001)
+
+
+@pytest.mark.parametrize(
+    ("entry", "since", "usable"),
+    [
+        ({"cap": stamp(9), "reached": stamp(5), "ids_at_reached": [], "rows_read": 40}, None, True),
+        ({"cap": stamp(9), "reached": stamp(5), "ids_at_reached": [], "rows_read": 40}, "x", False),
+        (
+            {"cap": stamp(5), "reached": stamp(9), "ids_at_reached": [], "rows_read": 40},
+            None,
+            False,
+        ),
+        ({"cap": "soon", "reached": stamp(5), "ids_at_reached": [], "rows_read": 40}, None, False),
+        (None, None, False),
+    ],
+    ids=["valid", "other-bookmark", "reached-above-cap", "bad-stamp", "none"],
+)
+def test_a_checkpoint_applies_only_on_top_of_its_own_bookmark(entry, since, usable):
+    if entry is not None:
+        entry = {**entry, "since": None}
+    state = {"replication_key_value": since, RESUME_KEY: entry} if since else {RESUME_KEY: entry}
+    _, checkpoint = read_state(state, None)
+    assert (checkpoint is not None) is usable
+
+
+RESUME_KEY = "resume"
+
+
+def test_read_state_prefers_the_bookmark_over_start_date():
+    bookmark, _ = read_state(
+        {"replication_key_value": stamp(5), "ids_at_bookmark": ["a"]}, stamp(1)
+    )
+    assert bookmark == Bookmark(stamp(5), frozenset({"a"}))
+    assert read_state({}, stamp(1))[0] == Bookmark(stamp(1))
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ({"bookmarks": {"issues": {}}}, "only for streams this tap does not have"),
+        ({"bookmarks": {"calls": {"replication_key": "id"}}}, "bookmarks calls by 'id'"),
+        ({"bookmarks": {"calls": {"replication_key_value": 3}}}, "is not an ISO 8601"),
+        ({"bookmarks": []}, "not a Singer state"),
+        ({"bookmarks": {"calls": {"replication_key_value": stamp(1)}}}, None),
+        ({}, None),
+    ],
+)
+def test_state_problem(state, expected):
+    problem = state_problem(state, {"calls", "users"})
+    assert (problem is None) if expected is None else (expected in problem)
+
+
+def test_page_requests_compare_by_value():
+    assert PageRequest(2, "json") == PageRequest(2, "json") != PageRequest(2, "flat")
