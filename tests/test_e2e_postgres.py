@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import glob
 import json
+import math
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -140,23 +143,33 @@ def meltano():
     return command
 
 
+def meltano_env(sim, postgres: dict, **env: str) -> dict[str, str]:
+    """The environment that points Meltano's tap at a simulator and its loader at PostgreSQL."""
+    config = tap_config(sim)
+    return {
+        **os.environ,
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "TAP_SKIPCALL_API_URL": config["api_url"],
+        "TAP_SKIPCALL_API_KEY": config["api_key"],
+        "TARGET_POSTGRES_HOST": postgres["host"],
+        "TARGET_POSTGRES_PORT": str(postgres["port"]),
+        "TARGET_POSTGRES_USER": postgres["user"],
+        "TARGET_POSTGRES_PASSWORD": postgres["password"],
+        **env,
+    }
+
+
+def run_command(meltano: str, state_id: str) -> list[str]:
+    return [meltano, "run", "--state-id-suffix", state_id, "tap-skipcall", "target-postgres"]
+
+
 def meltano_run(meltano: str, sim, postgres: dict, state_id: str, **env: str):
     """`meltano run tap-skipcall target-postgres` against a simulator; must succeed quietly."""
     config = tap_config(sim)
     completed = subprocess.run(
-        [meltano, "run", "--state-id-suffix", state_id, "tap-skipcall", "target-postgres"],
+        run_command(meltano, state_id),
         cwd=ROOT,
-        env={
-            **os.environ,
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "TAP_SKIPCALL_API_URL": config["api_url"],
-            "TAP_SKIPCALL_API_KEY": config["api_key"],
-            "TARGET_POSTGRES_HOST": postgres["host"],
-            "TARGET_POSTGRES_PORT": str(postgres["port"]),
-            "TARGET_POSTGRES_USER": postgres["user"],
-            "TARGET_POSTGRES_PASSWORD": postgres["password"],
-            **env,
-        },
+        env=meltano_env(sim, postgres, **env),
         capture_output=True,
         text=True,
         timeout=600,
@@ -253,3 +266,82 @@ def test_meltano_run_with_every_stream_selected_loads_them_all(make_simulator, p
         }
     assert loaded == expected
     assert sim.simulator.stats.requests == minimum_requests(sim, ALL_STREAMS)
+
+
+def test_a_killed_meltano_run_resumes_and_loads_every_call_once(
+    make_simulator, postgres, meltano, tmp_path
+):
+    """SIGTERM to `meltano run` mid-backfill (as an orchestrator's timeout sends), then again.
+
+    Meltano keeps the state the loader confirmed while the run went on (not what it emits
+    once terminated). An SDK loader such as target-postgres confirms state every 5 minutes
+    of records; this test shortens that to 3 s so that the kill lands after a few.
+    """
+
+    sim = make_simulator(n_calls=3000)
+    state_id = uuid.uuid4().hex[:8]
+    schema = f"killed_{state_id}"
+    env = {
+        "TAP_SKIPCALL__SELECT": json.dumps(["calls.*"]),
+        "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
+        "SKIPCALL_EAGER_LOADER": "1",
+    }
+    site = next((ROOT / ".meltano/loaders/target-postgres/venv/lib").glob("python*/site-packages"))
+    hook = site / "skipcall_eager_loader.pth"
+    hook.write_text(
+        "import os, sys; exec(os.environ.get('SKIPCALL_EAGER_LOADER') and "
+        "'from singer_sdk.target_base import Target; "
+        "Target._MAX_RECORD_AGE_IN_MINUTES = 0.05' or '')\n"
+    )
+    try:
+        _killed_then_resumed(meltano, sim, postgres, state_id, schema, env)
+    finally:
+        hook.unlink()
+
+
+def _killed_then_resumed(meltano, sim, postgres, state_id, schema, env):
+    from skipcall_simulator import Fault
+
+    slow = Fault(kind="slow", seconds=0.3, endpoint="list_calls", times=-1)
+    sim.simulator.faults.append(slow)
+    process = subprocess.Popen(
+        run_command(meltano, state_id),
+        cwd=ROOT,
+        env=meltano_env(sim, postgres, **env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while sim.simulator.stats.by_endpoint["list_calls"] < 20 and time.monotonic() < deadline:
+        assert process.poll() is None, "meltano ended before it could be killed"
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=120)
+    first_pages = sim.simulator.stats.by_endpoint["list_calls"]
+    assert first_pages < 30  # killed mid-backfill (30 pages in all)
+    sim.simulator.faults.clear()
+
+    saved = subprocess.run(
+        [meltano, "state", "get", f"dev:tap-skipcall-to-target-postgres:{state_id}"],
+        cwd=ROOT,
+        env=meltano_env(sim, postgres),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    print(saved)
+    calls = json.loads(saved.strip().splitlines()[-1])["singer_state"]["bookmarks"]["calls"]
+    resume = calls["resume"]
+    assert resume["rows_read"] >= 500  # the killed run's checkpoints reached Meltano
+    pages_left = math.ceil((3000 - resume["rows_read"]) / 100)
+
+    meltano_run(meltano, sim, postgres, state_id, **env)
+    second_pages = sim.simulator.stats.by_endpoint["list_calls"] - first_pages
+    assert second_pages <= pages_left + 2  # the head page and the overlap page
+    with _connection(postgres, "skipcall") as conn:
+        count, distinct = conn.execute(
+            f"SELECT count(*), count(DISTINCT id) FROM {schema}.calls"
+        ).fetchone()
+        loaded = {row[0] for row in conn.execute(f"SELECT id FROM {schema}.calls")}
+    assert count == distinct == 3000
+    assert loaded == set(visible_truth(sim))
