@@ -1,6 +1,11 @@
-"""Write meltano-hub/tap-skipcall.yml from the tap's own settings: one source of truth.
+"""Write what describes the tap to Meltano and to readers from the tap itself.
 
-Run `python scripts/hub_definition.py` after changing a setting; a test fails until you do.
+    python scripts/hub_definition.py
+
+rewrites, from the tap's settings and its list of streams, the Meltano Hub definition
+(meltano-hub/tap-skipcall.yml), the tap-skipcall block of meltano.yml (settings,
+capabilities, the default `select`) and the settings table of README.md. Run it after
+changing a setting or a stream; tests fail until you do.
 """
 
 from __future__ import annotations
@@ -12,12 +17,18 @@ from typing import Any
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tap_skipcall.tap import SETTINGS
+from tap_skipcall.settings import SETTINGS
+from tap_skipcall.streams import STREAM_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "meltano-hub" / "tap-skipcall.yml"
+MELTANO_YML = ROOT / "meltano.yml"
+README = ROOT / "README.md"
+TABLE_START = "<!-- settings table: written by scripts/hub_definition.py -->"
+TABLE_END = "<!-- end of settings table -->"
 CAPABILITIES = [
     "about",
+    "activate-version",
     "batch",
     "catalog",
     "discover",
@@ -25,6 +36,7 @@ CAPABILITIES = [
     "state",
     "stream-maps",
     "structured-logging",
+    "test",
 ]
 SDK_SETTINGS = [
     {
@@ -101,6 +113,11 @@ def settings() -> list[dict[str, Any]]:
     return result + SDK_SETTINGS
 
 
+def default_select() -> list[str]:
+    """What `--discover` selects: Meltano would otherwise extract every stream."""
+    return [f"{t.name}.*" for t in STREAM_TYPES if t.selected_by_default]
+
+
 def definition() -> dict[str, Any]:
     """The whole plugin definition, in Meltano Hub's format."""
     return {
@@ -117,6 +134,7 @@ def definition() -> dict[str, Any]:
         "capabilities": CAPABILITIES,
         "settings_group_validation": [["api_key"]],
         "settings": settings(),
+        "select": default_select(),
         "keywords": ["meltano_sdk", "skipcall", "calls", "sales", "telephony"],
         "maintenance_status": "active",
         "quality": "silver",
@@ -132,6 +150,40 @@ def render() -> str:
     return yaml.safe_dump(definition(), sort_keys=False, allow_unicode=True, width=100)
 
 
+def meltano_yml() -> str:
+    """meltano.yml with the tap-skipcall block's generated keys replaced."""
+    project = yaml.safe_load(MELTANO_YML.read_text())
+    tap = next(p for p in project["plugins"]["extractors"] if p["name"] == "tap-skipcall")
+    hub = definition()
+    for key in ("capabilities", "settings_group_validation", "settings", "select"):
+        tap[key] = hub[key]
+    return yaml.safe_dump(project, sort_keys=False, allow_unicode=True, width=100)
+
+
+def settings_table() -> str:
+    """The README's settings table (the same rows as `--about --format markdown`)."""
+    rows = [
+        "| Setting | Required | Default | Description |",
+        "|:--------|:--------:|:-------:|:------------|",
+    ]
+    schema = SETTINGS.to_dict()
+    for name, spec in schema["properties"].items():
+        required = name in schema.get("required", [])
+        description = spec.get("description", "").replace("\n", " ")
+        rows.append(f"| {name} | {required} | {spec.get('default')} | {description} |")
+    return "\n".join(rows)
+
+
+def readme() -> str:
+    """README.md with the settings table between its markers rewritten."""
+    text = README.read_text()
+    head, rest = text.split(TABLE_START, 1)
+    _, tail = rest.split(TABLE_END, 1)
+    return f"{head}{TABLE_START}\n{settings_table()}\n{TABLE_END}{tail}"
+
+
 if __name__ == "__main__":
     TARGET.write_text(render())
-    print(f"wrote {TARGET.relative_to(ROOT)}")
+    MELTANO_YML.write_text(meltano_yml())
+    README.write_text(readme())
+    print("wrote meltano-hub/tap-skipcall.yml, meltano.yml (tap-skipcall) and README.md (settings)")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import sys
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from singer_sdk import metrics
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from tap_skipcall.transport import Transport
 
 DEFAULT_API_URL = "https://api-public.skipcall.app"
+_Meter = TypeVar("_Meter", bound=metrics.Meter)
 
 
 class SkipcallStream(RESTStream[Any]):
@@ -268,6 +271,42 @@ class SkipcallChildStream(SchemaOncePerRun, SkipcallStream):
     parent_field: ClassVar[str | None] = None
     #: A parent outside the key's scope, or without this child, answers 404: no rows.
     not_found_means_empty = True
+
+    def __init__(self, tap: Tap, *, transport: Transport) -> None:
+        super().__init__(tap, transport=transport)
+        # One sync per parent: its SDK metrics and "Beginning sync" lines would be a few per
+        # call. They go to a logger that shows them only when the tap runs at DEBUG.
+        quiet = logging.getLogger(f"{self.metrics_logger.name}.per_parent")
+        quiet.setLevel(
+            logging.DEBUG if self.metrics_logger.isEnabledFor(logging.DEBUG) else logging.WARNING
+        )
+        self.metrics_logger = quiet
+
+    @override
+    def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
+        """Per-parent chatter (sync started, no pages for a parent) at DEBUG."""
+        super().log(
+            message, *args, level=logging.DEBUG if level == logging.INFO else level, **kwargs
+        )
+
+    @override
+    def get_record_counter(self, **kwargs: Any) -> metrics.Counter:
+        """Counted as usual, logged at DEBUG."""
+        return self._quiet(super().get_record_counter(**kwargs))
+
+    @override
+    def get_sync_timer(self) -> metrics.Timer:
+        """Timed as usual, logged at DEBUG."""
+        return self._quiet(super().get_sync_timer())
+
+    @override
+    def get_http_request_counter(self) -> metrics.Counter:
+        """Counted as usual, logged at DEBUG."""
+        return self._quiet(super().get_http_request_counter())
+
+    def _quiet(self, meter: _Meter) -> _Meter:
+        meter.logger = self.metrics_logger
+        return meter
 
     @override
     @property

@@ -33,10 +33,22 @@ def definition() -> dict:
     return yaml.safe_load((HUB / "tap-skipcall.yml").read_text())
 
 
-def test_definition_is_up_to_date_with_the_tap_settings():
-    assert (HUB / "tap-skipcall.yml").read_text() == hub_definition.render(), (
-        "run: python scripts/hub_definition.py"
-    )
+def test_generated_files_are_up_to_date_with_the_tap():
+    """The Hub file, meltano.yml's tap block and the README table come from the tap."""
+    fix = "run: python scripts/hub_definition.py"
+    assert (HUB / "tap-skipcall.yml").read_text() == hub_definition.render(), fix
+    assert (ROOT / "meltano.yml").read_text() == hub_definition.meltano_yml(), fix
+    assert (ROOT / "README.md").read_text() == hub_definition.readme(), fix
+
+
+def test_meltano_selects_by_default_exactly_what_discovery_selects():
+    from tap_skipcall.streams import STREAM_TYPES
+
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    tap = next(p for p in project["plugins"]["extractors"] if p["name"] == "tap-skipcall")
+    expected = [f"{t.name}.*" for t in STREAM_TYPES if t.selected_by_default]
+    assert tap["select"] == definition()["select"] == expected
+    assert "activate-version" in tap["capabilities"]
 
 
 def test_definition_satisfies_the_hub_schema():

@@ -1,0 +1,68 @@
+"""The small steps of scripts/demo that are easier in Python than in bash.
+
+    demo_report.py wait URL                 wait until the simulator answers
+    demo_report.py mutate URL UPDATE CREATE change calls in the simulator
+    demo_report.py rows FOLDER              rows per stream that one run wrote
+    demo_report.py requests URL             requests the simulator served, by endpoint
+    demo_report.py bookmark < state.json    the calls bookmark in a Meltano state
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def control(url: str, path: str, body: dict | None = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url + path, data=data, method="POST" if data else "GET")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def wait(url: str) -> None:
+    for _ in range(100):
+        try:
+            control(url, "/_sim/stats")
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit("the simulator did not start: see .demo-simulator.log")
+
+
+def rows(folder: str) -> None:
+    counts = {
+        path.stem: sum(1 for _ in path.open()) for path in sorted(Path(folder).glob("*.jsonl"))
+    }
+    print("   rows sent: " + ", ".join(f"{name} {count:,}" for name, count in counts.items()))
+
+
+def main() -> None:
+    command, *args = sys.argv[1:]
+    if command == "wait":
+        wait(args[0])
+    elif command == "mutate":
+        control(args[0], "/_sim/mutate", {"update": int(args[1]), "create": int(args[2])})
+    elif command == "rows":
+        rows(args[0])
+    elif command == "requests":
+        stats = control(args[0], "/_sim/stats")
+        by_endpoint = ", ".join(f"{k} {v:,}" for k, v in sorted(stats["by_endpoint"].items()))
+        print(f"   {stats['requests']:,} in all ({by_endpoint}); {stats['rate_limited']} answered 429")
+    elif command == "bookmark":
+        lines = [line for line in sys.stdin.read().splitlines() if line.startswith("{")]
+        calls = json.loads(lines[-1])["singer_state"]["bookmarks"]["calls"] if lines else {}
+        print(
+            f"   calls.updatedAt = {calls.get('replication_key_value')} "
+            f"({len(calls.get('ids_at_bookmark') or [])} call(s) at that instant; "
+            f"resume = {calls.get('resume')})"
+        )
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
