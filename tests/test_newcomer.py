@@ -1,0 +1,151 @@
+"""A newcomer's first hour: the demo with its output in a file, a fresh Meltano project."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import DEFAULT_STREAMS
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def meltano_bin() -> str:
+    command = os.environ.get("MELTANO_BIN") or shutil.which("meltano")
+    if command is None:
+        if os.environ.get("SKIPCALL_REQUIRE_E2E") == "1":
+            pytest.fail("the `meltano` command was not found (set MELTANO_BIN)")
+        pytest.skip("the `meltano` command was not found (set MELTANO_BIN)")
+    return command
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_demo_runs_with_its_output_sent_to_a_file(tmp_path):
+    meltano_bin()
+    log = tmp_path / "demo.log"
+    with log.open("w") as sink:
+        completed = subprocess.run(
+            [str(ROOT / "scripts/demo")],
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "DEMO_PORT": str(free_port()), "DEMO_CALLS": "400"},
+            timeout=600,
+        )
+    text = log.read_text()
+    assert completed.returncode == 0, text[-3000:]
+    assert "rows sent: calls 400," in text  # the full sync
+    assert "rows sent: calls 30," in text  # the incremental run: 25 changed + 5 new
+    assert "0 answered 429" in text
+    assert "calls.updatedAt = 20" in text  # the saved bookmark is shown
+    assert "resume = None" in text
+    assert text.rstrip().endswith("== done: logs in .demo-run-1.log and .demo-run-2.log")
+
+
+def test_a_fresh_meltano_project_from_the_hub_definition_extracts_the_default_streams(
+    make_simulator, tmp_path
+):
+    meltano = meltano_bin()
+    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+    def run(*args: str, cwd: Path = tmp_path / "project") -> str:
+        completed = subprocess.run(
+            [meltano, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert completed.returncode == 0, completed.stderr[-3000:]
+        return completed.stdout
+
+    run("init", "project", "--no_usage_stats", cwd=tmp_path)
+    definition = ROOT / "meltano-hub/tap-skipcall.yml"
+    # Meltano 4 syntax, as the README gives it (the older `add extractor NAME` form also
+    # records a utility of the same name).
+    run(
+        "add",
+        "--plugin-type",
+        "extractor",
+        "tap-skipcall",
+        "--from-ref",
+        str(definition),
+        "--no-install",
+    )
+    # Not on PyPI before the first release: install the checkout instead, and a loader.
+    project_file = tmp_path / "project/meltano.yml"
+    project = yaml.safe_load(project_file.read_text())
+    ours = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    tap = next(p for p in project["plugins"]["extractors"] if p["name"] == "tap-skipcall")
+    tap["pip_url"] = str(ROOT)
+    jsonl = next(p for p in ours["plugins"]["loaders"] if p["name"] == "target-jsonl")
+    project["plugins"]["loaders"] = [jsonl]
+    assert "utilities" not in project["plugins"]
+    project_file.write_text(yaml.safe_dump(project, sort_keys=False))
+    # Meltano drops a referenced definition's `select`: the README's next line sets it.
+    assert "select" not in tap
+    (select_line,) = [
+        line
+        for line in readme_block("### With Meltano", "### Without Meltano")
+        if line.startswith("meltano config set tap-skipcall _select")
+    ]
+    run(*shlex.split(select_line)[1:])
+    run("install")
+
+    sim = make_simulator(n_calls=250)
+    env.update(
+        TAP_SKIPCALL_API_URL=sim.url,
+        TAP_SKIPCALL_API_KEY=sim.simulator.config.api_key,
+    )
+    run("run", "tap-skipcall", "target-jsonl")
+    written = sorted(path.stem for path in (tmp_path / "project/output").glob("*.jsonl"))
+    assert written == sorted(DEFAULT_STREAMS)
+    assert sim.simulator.stats.by_endpoint["recording"] == 0  # no per-call requests
+    assert json.loads((tmp_path / "project/output/calls.jsonl").read_text().splitlines()[0])
+
+
+def readme_block(start: str, end: str) -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    block = text.split(start, 1)[1].split(end, 1)[0]
+    return [line for line in block.splitlines() if line and not line.startswith("```")]
+
+
+def test_the_readme_commands_without_meltano_work_as_written(tmp_path):
+    """Every line but the install (the checkout is installed already), in a fresh folder."""
+    lines = readme_block("<!-- pip commands", "<!-- end of pip commands -->")[1:]
+    assert lines[0].startswith("pip install")
+    port = str(free_port())
+    script = "\n".join(
+        ["set -euo pipefail", "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT"]
+        + [line.replace("8765", port) for line in lines[1:]]
+    )
+    script = script.replace(" &      #", " > simulator.log 2>&1 & sleep 2 #", 1)
+    venv_bin = Path(sys.executable).parent
+    completed = subprocess.run(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PATH": f"{venv_bin}:{os.environ['PATH']}"},
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "Connection test passed" in completed.stderr
+    first = (tmp_path / "first-run.jsonl").read_text().splitlines()
+    assert sum('"type":"RECORD","stream":"calls"' in line for line in first) == 500
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["bookmarks"]["calls"]["resume"] is None
+    following = (tmp_path / "next-run.jsonl").read_text()
+    assert '"type":"RECORD","stream":"calls"' not in following  # nothing changed since
