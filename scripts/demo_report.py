@@ -1,10 +1,10 @@
 """The small steps of scripts/demo that are easier in Python than in bash.
 
-    demo_report.py wait URL                 wait until the simulator answers
-    demo_report.py mutate URL UPDATE CREATE change calls in the simulator
-    demo_report.py rows FOLDER              rows per stream that one run wrote
-    demo_report.py requests URL             requests the simulator served, by endpoint
-    demo_report.py bookmark < state.json    the calls bookmark in a Meltano state
+demo_report.py wait URL                 wait until the simulator answers
+demo_report.py mutate URL UPDATE CREATE change calls in the simulator
+demo_report.py rows FOLDER              rows per stream that one run wrote
+demo_report.py requests URL             requests the simulator served, by endpoint
+demo_report.py bookmark < state.json    the calls bookmark in a Meltano state
 """
 
 from __future__ import annotations
@@ -51,7 +51,9 @@ def main() -> None:
     elif command == "requests":
         stats = control(args[0], "/_sim/stats")
         by_endpoint = ", ".join(f"{k} {v:,}" for k, v in sorted(stats["by_endpoint"].items()))
-        print(f"   {stats['requests']:,} in all ({by_endpoint}); {stats['rate_limited']} answered 429")
+        print(
+            f"   {stats['requests']:,} in all ({by_endpoint}); {stats['rate_limited']} answered 429"
+        )
     elif command == "bookmark":
         lines = [line for line in sys.stdin.read().splitlines() if line.startswith("{")]
         calls = json.loads(lines[-1])["singer_state"]["bookmarks"]["calls"] if lines else {}
