@@ -8,6 +8,9 @@ messages to a file, as under Meltano) and by a plain `requests` loop that reads 
 pages and prints RECORD lines (the floor). Prints records per second, peak memory and
 requests made versus the minimum possible. `--rate-limited` instead measures a sync under
 100 requests per (short) window: requests sent, 429s received, time versus the ideal.
+`--resume` kills a backfill (SIGKILL) at 10 %, 50 % and 90 % of its calls, resumes it from
+the last STATE it wrote, and prints the pages the resumed run read against the pages that
+were left, and the calls it sent again.
 """
 
 from __future__ import annotations
@@ -223,6 +226,62 @@ def rate_limited(args: argparse.Namespace) -> None:
         process.terminate()
 
 
+def resume(args: argparse.Namespace) -> None:
+    rows = [
+        "| killed at | pages read before the kill | pages left | pages the resumed run read "
+        "| calls sent again | calls lost |",
+        "|--:|--:|--:|--:|--:|--:|",
+    ]
+    for share in (10, 50, 90):
+        process, url = start_simulator(args.calls, ["--rate-limit", "0"])
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                work = Path(tmp)
+                config = work / "config.json"
+                config.write_text(
+                    json.dumps({"api_key": KEY, "api_url": url, "page_size": args.page_size})
+                )
+                catalog = calls_only_catalog(config, work)
+                killed = subprocess.Popen(
+                    tap_cli(config, catalog),
+                    cwd=ROOT,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                )
+                assert killed.stdout is not None
+                first_ids, state, records = set(), None, 0
+                for line in killed.stdout:
+                    if line.startswith('{"type":"RECORD"'):
+                        records += 1
+                        first_ids.add(json.loads(line)["record"]["id"])
+                        if records >= args.calls * share // 100:
+                            killed.kill()
+                            break
+                    elif line.startswith('{"type":"STATE"'):
+                        state = json.loads(line)["value"]
+                killed.wait()
+                before = control(url, "/_sim/stats")["by_endpoint"].get("list_calls", 0)
+                checkpoint = state["bookmarks"]["calls"]["resume"] if state else None
+                rows_read = checkpoint["rows_read"] if checkpoint else 0
+                (work / "state.json").write_text(json.dumps(state or {}))
+                output = work / "resumed.jsonl"
+                measure([*tap_cli(config, catalog), "--state", str(work / "state.json")], output)
+                read = control(url, "/_sim/stats")["by_endpoint"]["list_calls"] - before
+                resumed_ids = [
+                    json.loads(line)["record"]["id"]
+                    for line in output.open()
+                    if line.startswith('{"type":"RECORD"')
+                ]
+                again = sum(1 for call_id in resumed_ids if call_id in first_ids)
+                lost = args.calls - len(first_ids | set(resumed_ids))
+                left = math.ceil((args.calls - rows_read) / args.page_size)
+                rows.append(f"| {share} % | {before} | {left} | {read} | {again} | {lost} |")
+        finally:
+            process.terminate()
+    print("\n".join(rows))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -238,8 +297,15 @@ def main() -> None:
     parser.add_argument(
         "--window", type=float, default=6.0, help="rate-limit window in seconds for --rate-limited"
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="kill a backfill at 10, 50 and 90 %% and measure the resumed run instead",
+    )
     args = parser.parse_args()
-    if args.rate_limited:
+    if args.resume:
+        resume(args)
+    elif args.rate_limited:
         rate_limited(args)
     else:
         throughput(args)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 
 from tap_skipcall.incremental import StateError, state_problem
 from tap_skipcall.sdk_private import PlainSentenceConfig
@@ -30,6 +32,11 @@ class TapSkipcall(PlainSentenceConfig):
     config_jsonschema = SETTINGS.to_dict()
     #: msgspec encodes Singer messages several times faster than the default writer.
     message_writer_class = MsgSpecWriter
+    #: The SDK's, and `test`: `--test` checks the key with one request.
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [
+        *Tap.capabilities,
+        TapCapabilities.TEST,
+    ]
 
     @override
     def config_problems(self) -> list[str]:
