@@ -1,12 +1,7 @@
 """A local Skipcall API simulator: a development tool, not part of the published tap."""
 
 from skipcall_simulator.data import Dataset
-from skipcall_simulator.server import (
-    Fault,
-    MutationRule,
-    RunningSimulator,
-    Simulator,
-    SimulatorConfig,
-)
+from skipcall_simulator.faults import Fault
+from skipcall_simulator.server import MutationRule, RunningSimulator, Simulator, SimulatorConfig
 
 __all__ = ["Dataset", "Fault", "MutationRule", "RunningSimulator", "Simulator", "SimulatorConfig"]

@@ -32,6 +32,12 @@ def main() -> None:
     parser.add_argument(
         "--hide-deleted", action="store_true", help="leave soft-deleted calls out of lists"
     )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds every answer waits (a far-away API)"
+    )
+    parser.add_argument(
+        "--jitter", type=float, default=0.0, help="up to this many seconds more, at random"
+    )
     args = parser.parse_args()
     config = SimulatorConfig(
         api_key=args.api_key,
@@ -39,6 +45,8 @@ def main() -> None:
         window_seconds=args.window,
         hide_deleted=args.hide_deleted,
         sort_styles=tuple(s for s in args.sort_styles.split(",") if s),
+        latency=args.latency,
+        jitter=args.jitter,
     )
     simulator = Simulator(
         Dataset(seed=args.seed, n_calls=args.calls, n_workspaces=args.workspaces), config

@@ -1,0 +1,80 @@
+"""Injected failures: what can go wrong, when it fires, and the answer it makes, in one place."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import Enum
+from http import HTTPStatus
+
+from skipcall_simulator.errors import ApiError
+
+
+class FaultKind(str, Enum):
+    """The failures a test can ask for."""
+
+    STATUS = "status"  # an error status with the documented body
+    DROP = "drop"  # the connection closes without an answer
+    SLOW = "slow"  # the answer comes ``seconds`` late (a timeout, or a slow backend)
+    BAD_JSON = "bad_json"  # a 200 whose body is cut off
+    WRONG_SHAPE = "wrong_shape"  # a 200 of valid JSON in a shape the docs do not describe
+    RATE_LIMIT = "rate_limit"  # a 429 with X-RateLimit-Remaining 0
+
+
+@dataclass
+class Reply:
+    """What the HTTP layer sends instead of the endpoint's answer (None fields: as usual)."""
+
+    status: int = 200
+    body: bytes | None = None
+    drop: bool = False
+
+
+@dataclass
+class Fault:
+    """An injected failure: which endpoint, what kind, when and how often."""
+
+    kind: FaultKind | str
+    endpoint: str = "*"  # route name (list_calls, recording, ...) or "*"
+    status: int = 500
+    seconds: float = 0.0
+    skip: int = 0  # let this many matching requests through first
+    times: int = 1  # then fire this many times (-1: forever)
+    probability: float | None = None  # or fire at random with this chance
+    seen: int = 0
+    fired: int = 0
+
+    def __post_init__(self) -> None:
+        self.kind = FaultKind(self.kind)
+
+    def should_fire(self, endpoint: str, rng_value: float) -> bool:
+        """Count a matching request and say whether the fault fires on it."""
+        if self.endpoint not in {"*", endpoint}:
+            return False
+        self.seen += 1
+        if self.seen <= self.skip or (0 <= self.times <= self.fired):
+            return False
+        if self.probability is not None and rng_value >= self.probability:
+            return False
+        self.fired += 1
+        return True
+
+    def apply(self, headers: dict[str, str]) -> Reply | None:
+        """Make the failure happen: raise an error answer, wait, or return what to send.
+
+        None means the endpoint answers as usual (after a ``slow`` fault's wait).
+        """
+        if self.kind is FaultKind.RATE_LIMIT:
+            headers["X-RateLimit-Remaining"] = "0"
+            raise ApiError(429, "TOO_MANY_REQUESTS", "Rate limit exceeded, retry later")
+        if self.kind is FaultKind.STATUS:
+            code = HTTPStatus(self.status).phrase.upper().replace(" ", "_")
+            raise ApiError(self.status, code, "Injected failure")
+        if self.kind is FaultKind.SLOW:
+            time.sleep(self.seconds)
+            return None
+        if self.kind is FaultKind.DROP:
+            return Reply(drop=True)
+        if self.kind is FaultKind.BAD_JSON:
+            return Reply(body=b'{"data": [{"id": "trunc')
+        return Reply(body=b'{"items": [], "count": 0}')
