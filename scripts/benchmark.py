@@ -8,6 +8,10 @@ messages to a file, as under Meltano) and by a plain `requests` loop that reads 
 pages and prints RECORD lines (the floor). Prints records per second, peak memory and
 requests made versus the minimum possible. `--rate-limited` instead measures a sync under
 100 requests per (short) window: requests sent, 429s received, time versus the ideal.
+`--latency` measures backfills against answers delayed by 100 and 250 ms on a 1,000-a-minute
+plan (100 requests per 6-second window: a minute shortened tenfold), every stream selected,
+a calls-only backfill of 20,000 calls at 150 ms, and a 100-a-minute plan: requests, elapsed
+time, the plan's own time (requests / limit x window) and the share of the budget used.
 `--resume` kills a backfill (SIGKILL) at 10 %, 50 % and 90 % of its calls, resumes it from
 the last STATE it wrote, and prints the pages the resumed run read against the pages that
 were left, and the calls it sent again.
@@ -89,13 +93,17 @@ def start_simulator(calls: int, extra: list[str]) -> tuple[subprocess.Popen, str
     raise SystemExit("the simulator did not start")
 
 
+CPU_SECONDS: dict[Path, float] = {}
+
+
 def measure(command: list[str], output: Path) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS in MiB, RECORD lines written."""
+    """Wall seconds, peak RSS in MiB, RECORD lines written (CPU seconds in CPU_SECONDS)."""
     started = time.perf_counter()
     with output.open("w") as sink:
         process = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
+    CPU_SECONDS[output] = usage.ru_utime + usage.ru_stime
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{command[0]} failed")
     records = sum(
@@ -159,8 +167,10 @@ def run_pair(
         output = work / f"{label}-{who.split()[0]}.jsonl"
         elapsed, rss, records = measure(command, output)
         requests_made = control(url, "/_sim/stats")["requests"] - before
+        cpu = CPU_SECONDS[output]
         rows.append(
-            f"| {label} | {who} | {records:,} | {elapsed:.2f} s | "
+            f"| {label} | {who} | {records:,} | {elapsed:.2f} s | {cpu:.2f} s | "
+            f"{cpu / max(records, 1) * 1e6:,.0f} µs | "
             f"{records / elapsed:,.0f} | {rss} MiB | {requests_made} / {minimum} |"
         )
         if who == "tap-skipcall":
@@ -176,8 +186,9 @@ def throughput(args: argparse.Namespace) -> None:
             (work / "config.json").write_text(json.dumps({"api_key": KEY, "api_url": url}))
             calls_only_catalog(work / "config.json", work)
             header = [
-                "| sync | reader | records | time | records/s | peak memory | requests / minimum |",
-                "|---|---|--:|--:|--:|--:|--:|",
+                "| sync | reader | records | time | CPU | CPU per record | records/s "
+                "| peak memory | requests / minimum |",
+                "|---|---|--:|--:|--:|--:|--:|--:|--:|",
             ]
             full_min = math.ceil(args.calls / args.page_size)
             rows, tap_out = run_pair(
@@ -282,6 +293,96 @@ def resume(args: argparse.Namespace) -> None:
     print("\n".join(rows))
 
 
+def every_stream_catalog(config: Path, work: Path) -> Path:
+    catalog = json.loads(
+        subprocess.run(
+            [PYTHON, "-m", "tap_skipcall.tap", "--config", str(config), "--discover"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"]["selected"] = True
+    path = work / "every-stream.json"
+    path.write_text(json.dumps(catalog))
+    return path
+
+
+def latency(args: argparse.Namespace) -> None:
+    rows = [
+        "| scenario | answers | concurrency | requests | started ahead / not needed | elapsed "
+        "| plan's time | budget used | 429s |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    scenarios = [
+        ("every stream, 600 calls, 1,000/min", 600, 0.100, 100, True),
+        ("every stream, 600 calls, 1,000/min", 600, 0.250, 100, True),
+        ("calls only, 20,000 calls, 1,000/min", 20_000, 0.150, 100, False),
+        ("every stream, 60 calls, 100/min", 60, 0.250, 10, True),
+    ]
+    for label, calls, delay, limit, every in scenarios:
+        # Resets in milliseconds: rounding a 6-second window's reset up to a whole second
+        # would cost up to a sixth of it, where it costs under 2 % of a real minute.
+        extra = [
+            "--rate-limit",
+            str(limit),
+            "--window",
+            "6",
+            "--latency",
+            str(delay),
+            "--reset-unit",
+            "ms",
+        ]
+        process, url = start_simulator(calls, extra)
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                work = Path(tmp)
+                config = work / "config.json"
+                settings = {
+                    "api_key": KEY,
+                    "api_url": url,
+                    "stats_start_date": "2024-01-01",
+                    "max_concurrent_requests": args.concurrency,
+                }
+                config.write_text(json.dumps(settings))
+                catalog = (
+                    every_stream_catalog(config, work)
+                    if every
+                    else calls_only_catalog(config, work)
+                )
+                before = control(url, "/_sim/stats")
+                log = work / "tap.log"
+                started = time.perf_counter()
+                with (work / "out.jsonl").open("w") as sink, log.open("w") as errors:
+                    subprocess.run(
+                        tap_cli(config, catalog), cwd=ROOT, stdout=sink, stderr=errors, check=True
+                    )
+                elapsed = time.perf_counter() - started
+                after = control(url, "/_sim/stats")
+                sent = after["requests"] - before["requests"]
+                limited = after["rate_limited"] - before["rate_limited"]
+                plan = sent / limit * 6.0
+                ahead = next(
+                    (
+                        line.split("requests started ahead: ")[1].strip()
+                        for line in log.open()
+                        if "requests started ahead: " in line
+                    ),
+                    "-",
+                )
+                rows.append(
+                    f"| {label} | {delay * 1000:.0f} ms | {args.concurrency} | {sent:,} | {ahead} "
+                    f"| {elapsed:.1f} s | {plan:.1f} s | {plan / elapsed:.0%} | {limited} |"
+                )
+        finally:
+            process.terminate()
+    print("\n".join(rows))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -302,8 +403,18 @@ def main() -> None:
         action="store_true",
         help="kill a backfill at 10, 50 and 90 %% and measure the resumed run instead",
     )
+    parser.add_argument(
+        "--latency",
+        action="store_true",
+        help="measure backfills against slow answers on a rate-limited plan instead",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="max_concurrent_requests for --latency"
+    )
     args = parser.parse_args()
-    if args.resume:
+    if args.latency:
+        latency(args)
+    elif args.resume:
         resume(args)
     elif args.rate_limited:
         rate_limited(args)

@@ -33,6 +33,12 @@ def main() -> None:
         "--hide-deleted", action="store_true", help="leave soft-deleted calls out of lists"
     )
     parser.add_argument(
+        "--reset-unit",
+        choices=["s", "ms"],
+        default="s",
+        help="unit of X-RateLimit-Reset: Unix seconds (rounded up) or milliseconds",
+    )
+    parser.add_argument(
         "--latency", type=float, default=0.0, help="seconds every answer waits (a far-away API)"
     )
     parser.add_argument(
@@ -46,6 +52,7 @@ def main() -> None:
         hide_deleted=args.hide_deleted,
         sort_styles=tuple(s for s in args.sort_styles.split(",") if s),
         latency=args.latency,
+        reset_unit=args.reset_unit,
         jitter=args.jitter,
     )
     simulator = Simulator(

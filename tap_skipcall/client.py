@@ -17,7 +17,7 @@ from singer_sdk.streams import RESTStream
 
 from tap_skipcall import __version__
 from tap_skipcall.errors import SkipcallAPIError, error_detail, explain_client_error, redact
-from tap_skipcall.sdk_private import SchemaOncePerRun
+from tap_skipcall.sdk_private import NoSelectionWalk, SchemaOncePerRun
 from tap_skipcall.transport import json_body
 
 if sys.version_info >= (3, 12):
@@ -26,7 +26,7 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterable
+    from collections.abc import Callable, Generator, Iterable
 
     import requests
     from backoff.types import Details
@@ -39,7 +39,7 @@ DEFAULT_API_URL = "https://api-public.skipcall.app"
 _Meter = TypeVar("_Meter", bound=metrics.Meter)
 
 
-class SkipcallStream(RESTStream[Any]):
+class SkipcallStream(NoSelectionWalk, RESTStream[Any]):
     """Base class for every Skipcall stream; the tap hands each one the shared transport."""
 
     #: Records are parsed JSON already (no datetimes, bytes or Decimals to coerce), top-level
@@ -123,6 +123,47 @@ class SkipcallStream(RESTStream[Any]):
                 f"{type(payload).__name__} where an object was expected."
             )
             raise SkipcallAPIError(msg)
+
+    # -- requests made ahead ------------------------------------------------------------
+
+    @override
+    def request_decorator(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """The SDK's retrying request, or the answer to it if it was started ahead."""
+        retrying = super().request_decorator(func)
+        transport = self.transport
+
+        def request(prepared: requests.PreparedRequest, context: Context | None) -> Any:
+            ahead = transport.take(str(prepared.url))
+            return ahead.result() if ahead is not None else retrying(prepared, context)
+
+        return request
+
+    def fetch_ahead(self, context: Context | None, token: Any = None) -> None:
+        """Start now the request the SDK will make for this context and page token.
+
+        It is built as the SDK builds it (same URL, same retries); the SDK's own request
+        then takes its answer. Nothing happens when requests are not concurrent.
+        """
+        if not self.transport.concurrent:
+            return
+        prepared = self.build_prepared_request(
+            method="GET",
+            url=self.get_url(context),
+            params=self.get_url_params(context, token),
+            headers=self.http_headers,
+        )
+        retrying = super().request_decorator(self.send_and_check)
+        self.transport.ahead(str(prepared.url), lambda: retrying(prepared, context))
+
+    def send_and_check(
+        self, prepared: requests.PreparedRequest, context: Context | None = None
+    ) -> requests.Response:
+        """One request as the SDK sends it: authenticated, timed out, validated."""
+        response = self.requests_session.send(
+            self.authenticator(prepared), timeout=self.timeout, allow_redirects=self.allow_redirects
+        )
+        self.validate_response(response)
+        return response
 
     # -- retries -----------------------------------------------------------------------
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import threading
 import time
 from collections import deque
 from email.utils import parsedate_to_datetime
@@ -40,10 +40,12 @@ def seconds_until_reset(value: str | None, now: float) -> float | None:
 class RequestBudget:
     """Paces requests so that the tap waits for the window to reset instead of getting 429s.
 
-    Two limits apply: an optional cap of requests per minute chosen by the user (to
-    leave room for other integrations on the same key), and the API's own headers:
-    when ``X-RateLimit-Remaining`` reaches 0, or a 429 arrives, no request is sent
-    until ``X-RateLimit-Reset``.
+    Two limits apply: an optional cap of requests per minute chosen by the user (to leave
+    room for other integrations on the same key), and the API's own headers. The budget is
+    shared by every thread that sends: it counts the requests in flight against the
+    ``X-RateLimit-Remaining`` the last answer announced, so that no request is sent that
+    the window cannot take, and when the window is used up (or a 429 arrives) every sender
+    waits until ``X-RateLimit-Reset``.
     """
 
     def __init__(
@@ -56,8 +58,14 @@ class RequestBudget:
         self.max_per_minute = max_per_minute
         self._clock = clock or time.time
         self._sleep = sleep or time.sleep
+        self._lock = threading.Lock()
         self._sent: deque[float] = deque()
         self._blocked_until = 0.0
+        self._in_flight = 0
+        #: Requests the server's window still takes, less those in flight (None: unknown).
+        self._permits: int | None = None
+        self._window_reset: float | None = None
+        self._announced_until = 0.0
         self.waited_seconds = 0.0
         self.pauses = 0
 
@@ -67,36 +75,84 @@ class RequestBudget:
         return self._blocked_until > self._clock()
 
     def acquire(self) -> None:
-        """Block until one more request may be sent, then count it."""
-        wait = self._blocked_until - self._clock()
-        if self.max_per_minute and len(self._sent) >= self.max_per_minute:
-            wait = max(wait, self._sent[0] + 60.0 - self._clock())
-        if wait > 0:
-            self.pauses += 1
-            self.waited_seconds += wait
-            logger.info("Rate limit: pausing %.1f s until the window resets.", wait)
+        """Block until one more request may be sent, then count it as in flight."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = self._wait(now)
+                if wait <= 0:
+                    self._sent.append(now)
+                    self._in_flight += 1
+                    if self._permits is not None:
+                        self._permits -= 1
+                    return
+                if now + wait > self._announced_until + 0.5:  # one line per pause, not per thread
+                    self._announced_until = now + wait
+                    self.pauses += 1
+                    self.waited_seconds += wait
+                    logger.info("Rate limit: pausing %.1f s until the window resets.", wait)
             self._sleep(wait)
-        now = self._clock()
-        self._sent.append(now)
+
+    def _wait(self, now: float) -> float:
+        wait = self._blocked_until - now
         while self._sent and self._sent[0] <= now - 60.0:
             self._sent.popleft()
-        if self.max_per_minute:
-            while len(self._sent) > self.max_per_minute:
-                self._sent.popleft()
+        if self.max_per_minute and len(self._sent) >= self.max_per_minute:
+            wait = max(wait, self._sent[-self.max_per_minute] + 60.0 - now)
+        if self._permits is not None and self._permits <= 0:
+            if self._window_reset is None and self._in_flight:
+                wait = max(wait, 0.02)  # the answers in flight will say when it resets
+            elif self._window_reset is not None and self._window_reset > now:
+                wait = max(wait, self._window_reset - now)
+            else:
+                self._permits = None  # that window is over
+        return wait
 
     def observe(self, status_code: int, headers: Mapping[str, str]) -> None:
-        """Learn from a response's rate-limit headers."""
-        remaining = headers.get("X-RateLimit-Remaining")
-        exhausted = status_code == 429
-        if remaining is not None:
-            with contextlib.suppress(ValueError):
-                exhausted = exhausted or int(float(remaining)) <= 0
-        if not exhausted:
-            return
-        now = self._clock()
-        wait = seconds_until_reset(headers.get("X-RateLimit-Reset"), server_time(headers) or now)
-        if wait is not None:
-            self._blocked_until = max(self._blocked_until, now + wait)
+        """Learn from a response's rate-limit headers (one answer to one acquired request)."""
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
+            now = self._clock()
+            wait = seconds_until_reset(
+                headers.get("X-RateLimit-Reset"), reference_time(headers, now)
+            )
+            reset_at = None if wait is None else now + wait
+            remaining = _count(headers.get("X-RateLimit-Remaining"))
+            if remaining is not None:
+                # Requests still in flight may not be counted in this answer yet.
+                fresh = remaining - self._in_flight
+                new_window = reset_at is not None and (
+                    self._window_reset is None or reset_at > self._window_reset + 0.5
+                )
+                if self._permits is None or new_window:
+                    self._permits = fresh
+                else:
+                    self._permits = min(self._permits, fresh)
+                if new_window or self._window_reset is None:
+                    self._window_reset = reset_at
+            exhausted = status_code == 429 or (remaining is not None and remaining <= 0)
+            if exhausted and reset_at is not None:
+                self._blocked_until = max(self._blocked_until, reset_at)
+
+
+def _count(value: str | None) -> int | None:
+    try:
+        return int(float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def reference_time(headers: Mapping[str, str], now: float) -> float:
+    """The clock to measure ``X-RateLimit-Reset`` against: ours, unless the server's differs.
+
+    ``Date`` has whole seconds (rounded down): while our clock agrees with it to within that
+    resolution, ours is the more precise; past it, the server's wins, so that a skewed local
+    clock cannot cut a pause short.
+    """
+    server = server_time(headers)
+    if server is None or server - 0.5 <= now <= server + 1.5:
+        return now
+    return server
 
 
 def server_time(headers: Mapping[str, str]) -> float | None:

@@ -1,6 +1,6 @@
-"""Every use of a private singer-sdk method, in one place.
+"""Every use of a private singer-sdk method or attribute, in one place.
 
-The SDK offers no public hook for these three needs. Each is pinned by
+The SDK offers no public hook for these needs. Each method is pinned by
 ``tests/test_sdk_private.py``, which fails if the SDK renames a method or changes its
 signature, so an SDK upgrade cannot silently turn one of them into dead code.
 """
@@ -8,18 +8,25 @@ signature, so an SDK upgrade cannot silently turn one of them into dead code.
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
+import singer_sdk.singerlib as singer
 from singer_sdk import Stream, Tap
+from singer_sdk.helpers._util import utc_now
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Generator
+
+    from singer_sdk.helpers.types import Context
 
 #: (class, method, parameters after ``self``) for each private method used here.
 PRIVATE_METHODS: list[tuple[type, str, list[str]]] = [
     (Tap, "_validate_config", ["raise_errors"]),
     (Stream, "_write_schema_message", []),
     (Stream, "_write_state_message", []),
+    (Stream, "_increment_stream_state", ["latest_record", "context"]),
+    (Stream, "_generate_record_messages", ["record"]),
 ]
 
 
@@ -68,3 +75,44 @@ def write_state_now(stream: Stream) -> None:
     """
     stream.state_manager.is_flushed = False
     stream._write_state_message()
+
+
+class OwnBookmark(Stream):
+    """A stream that writes its own bookmark: the SDK's per-record max-so-far is skipped."""
+
+    def _increment_stream_state(
+        self, latest_record: dict[str, Any], *, context: Context | None = None
+    ) -> None:
+        """Nothing: the SDK's private max-so-far per record is unused by a newest-first stream.
+
+        It cost about a tenth of the calls stream's time in profiles.
+        """
+
+
+class NoSelectionWalk(Stream):
+    """Records written without the SDK's per-record walk when every property is selected."""
+
+    @cached_property
+    def _every_property_selected(self) -> bool:
+        return all(selected for crumb, selected in self.mask.items() if crumb)
+
+    def _generate_record_messages(
+        self, record: dict[str, Any]
+    ) -> Generator[singer.RecordMessage, None, None]:
+        """RECORD messages as the SDK makes them, less its walk when it would change nothing.
+
+        The SDK's private method walks every record to drop deselected properties (about
+        15 % of a backfill's time in profiles) and to conform types, which the tap turns off.
+        """
+        if not self._every_property_selected:
+            yield from super()._generate_record_messages(record)
+            return
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield singer.RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=utc_now(),
+                )

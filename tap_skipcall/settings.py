@@ -14,6 +14,9 @@ from tap_skipcall.client import DEFAULT_API_URL
 from tap_skipcall.incremental import SORT_STYLES
 
 MAX_PAGE_SIZE = 100
+MAX_CONCURRENT_REQUESTS = 32
+#: Enough to use a 1,000-a-minute plan fully with answers up to about 400 ms (measured).
+DEFAULT_CONCURRENT_REQUESTS = 8
 STATS_GRANULARITIES = ("hour", "day", "week", "month", "none")
 SORT_STYLE_CHOICES = ("auto", *SORT_STYLES)
 
@@ -71,6 +74,15 @@ SETTINGS = th.PropertiesList(
         description="Send at most this many requests a minute, to leave part of the "
         "plan's limit (100 or 1000 a minute) to other integrations. The tap "
         "always pauses when X-RateLimit-Remaining reaches 0.",
+    ),
+    th.Property(
+        "max_concurrent_requests",
+        th.IntegerType(minimum=1, maximum=MAX_CONCURRENT_REQUESTS),
+        default=DEFAULT_CONCURRENT_REQUESTS,
+        title="Max concurrent requests",
+        description="Requests in flight together, 1 to 32 (1: one at a time). They share the "
+        "one request budget, so this speeds up a sync whose answers are slow, never past the "
+        "plan's limit.",
     ),
     th.Property(
         "sort_style",
@@ -137,6 +149,16 @@ def config_problems(config: dict[str, Any]) -> list[str]:
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
         problems.append(
             f"`page_size` must be a whole number from 1 to {MAX_PAGE_SIZE} (got {size!r})."
+        )
+    concurrent = config.get("max_concurrent_requests", DEFAULT_CONCURRENT_REQUESTS)
+    if (
+        isinstance(concurrent, bool)
+        or not isinstance(concurrent, int)
+        or not 1 <= concurrent <= MAX_CONCURRENT_REQUESTS
+    ):
+        problems.append(
+            "`max_concurrent_requests` must be a whole number from 1 to "
+            f"{MAX_CONCURRENT_REQUESTS} (got {concurrent!r})."
         )
     for name in ("request_timeout", "max_requests_per_minute"):
         value = config.get(name)

@@ -19,7 +19,7 @@ from tap_skipcall.client import (
 from tap_skipcall.incremental import REPLICATION_KEY, RESUME, CallPager, completed_state, read_state
 from tap_skipcall.pagination import NewestFirstPaginator, page_query
 from tap_skipcall.progress import Progress
-from tap_skipcall.sdk_private import write_state_now
+from tap_skipcall.sdk_private import OwnBookmark, write_state_now
 from tap_skipcall.transport import json_body
 
 if sys.version_info >= (3, 12):
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 SCHEMAS = SchemaDirectory(schemas)
 
 
-class CallsStream(SkipcallListStream):
+class CallsStream(OwnBookmark, SkipcallListStream):
     """``GET /v1/calls``, newest ``updatedAt`` first, incremental on ``updatedAt``.
 
     The algorithm lives in :mod:`tap_skipcall.incremental`; this class adapts the SDK's
@@ -95,13 +95,26 @@ class CallsStream(SkipcallListStream):
         """
         verdict = self.paginator.read(response)
         calls = json_body(response)["data"]
+        if verdict.next is not None:
+            self.fetch_ahead(None, verdict.next)
         if verdict.emit:
-            for call in calls:
-                if call.get("id") not in verdict.skip:
-                    yield call
+            fresh = [call for call in calls if call.get("id") not in verdict.skip]
+            self._fetch_children_ahead(fresh)
+            yield from fresh
         self.progress.page(json_body(response).get("total"), len(calls))
         if verdict.checkpoint is not None and self.selected:
             self._checkpoint(verdict.checkpoint)
+
+    def _fetch_children_ahead(self, calls: list[dict[str, Any]]) -> None:
+        """Start the child requests of these calls, which the SDK makes as it writes them."""
+        children = self._hungry_children
+        if not children or not self.transport.concurrent:
+            return
+        for call in calls:
+            context = self.get_child_context(call, None)
+            for child in children:
+                if child.wants(context):
+                    child.fetch_ahead(context)
 
     def _checkpoint(self, checkpoint: Checkpoint) -> None:
         state = self.stream_state
@@ -130,13 +143,20 @@ class CallsStream(SkipcallListStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Every call to emit; then the bookmark a completed sync saves, nothing to resume."""
         state = self.stream_state
-        # The SDK keeps a max-so-far in `progress_markers` for unsorted streams and warns
-        # that it is not resumable; this stream resumes from `resume` and writes its own
-        # bookmark, so the marker is seeded (no warning) and dropped at the end.
-        state.setdefault("progress_markers", {"Note": "Calls resume from `resume`."})
         self.progress = Progress(self.name, self.transport, self.logger)
-        yield from super().get_records(context)
+        try:
+            yield from super().get_records(context)
+        finally:
+            self.transport.close()  # requests started ahead and not needed are dropped
         self.progress.done()
+        transport = self.transport
+        if transport.concurrent:
+            self.logger.info(
+                "calls: requests started ahead: %d / %d not needed",
+                transport.started_ahead,
+                transport.started_ahead - transport.used_ahead,
+            )
+        # An older version's markers would overwrite the bookmark when the SDK finalizes.
         state.pop("progress_markers", None)
         if self.selected:
             state.update(completed_state(self.paginator.pager.final_bookmark()))
@@ -199,6 +219,18 @@ class CallRecordingsStream(SkipcallObjectStream):
         """Transcriptions only where the recording says one exists: no wasted request."""
         if record.get("hasTranscription"):
             yield {"call_id": record["call_id"]}
+
+    @override
+    def send_and_check(
+        self, prepared: requests.PreparedRequest, context: Context | None = None
+    ) -> requests.Response:
+        """The recording; then, started ahead too, its transcription if it has one."""
+        response = super().send_and_check(prepared, context)
+        if response.status_code == 200 and json_body(response).get("hasTranscription"):
+            for child in self.child_streams:
+                if isinstance(child, SkipcallChildStream) and child.wanted and context:
+                    child.fetch_ahead({"call_id": context["call_id"]})
+        return response
 
 
 class CallTranscriptionsStream(SkipcallObjectStream):

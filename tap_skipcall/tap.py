@@ -10,9 +10,15 @@ from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 
+from tap_skipcall.client import DEFAULT_API_URL
 from tap_skipcall.incremental import StateError, state_problem
 from tap_skipcall.sdk_private import PlainSentenceConfig
-from tap_skipcall.settings import SETTINGS, config_problems, unknown_settings
+from tap_skipcall.settings import (
+    DEFAULT_CONCURRENT_REQUESTS,
+    SETTINGS,
+    config_problems,
+    unknown_settings,
+)
 from tap_skipcall.streams import STREAM_TYPES, CallsStream
 from tap_skipcall.transport import Transport
 
@@ -50,7 +56,13 @@ class TapSkipcall(PlainSentenceConfig):
     @cached_property
     def transport(self) -> Transport:
         """The session and request budget every stream shares (the limit is per key)."""
-        return Transport(self.config.get("max_requests_per_minute"))
+        return Transport(
+            self.config.get("max_requests_per_minute"),
+            max_concurrent_requests=int(
+                self.config.get("max_concurrent_requests", DEFAULT_CONCURRENT_REQUESTS)
+            ),
+            api_url=str(self.config.get("api_url", DEFAULT_API_URL)),
+        )
 
     @override
     def load_state(self, state: dict[str, Any]) -> None:

@@ -80,6 +80,48 @@ def test_server_clock_from_date_header_defeats_skew():
     assert clock.sleeps == [20.0]
 
 
+def test_our_clock_is_used_while_it_agrees_with_the_servers_date():
+    clock = FakeClock(1_800_000_000.7)
+    budget = RequestBudget(clock=clock, sleep=clock.sleep)
+    budget.acquire()
+    budget.observe(
+        200,
+        {
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": "1800000003000",  # milliseconds
+            "Date": formatdate(1_800_000_000, usegmt=True),  # whole seconds, rounded down
+        },
+    )
+    budget.acquire()
+    assert clock.sleeps == [pytest.approx(2.3)]  # not 3.0: the Date's rounding is not added
+
+
+def test_a_window_used_up_by_requests_in_flight_holds_back_every_sender():
+    clock = FakeClock()
+    budget = RequestBudget(clock=clock, sleep=clock.sleep)
+    budget.acquire()
+    budget.observe(200, {"X-RateLimit-Remaining": "3", "X-RateLimit-Reset": "1800000010"})
+    for _ in range(3):  # three in flight use up what the window had left
+        budget.acquire()
+    assert clock.sleeps == []
+    budget.acquire()  # a fourth waits for the reset, although no answer said 0 yet
+    assert clock.sleeps == [10.0]
+
+
+def test_a_late_answer_from_the_same_window_cannot_raise_the_count():
+    clock = FakeClock()
+    budget = RequestBudget(clock=clock, sleep=clock.sleep)
+    for _ in range(2):
+        budget.acquire()
+    headers = {"X-RateLimit-Reset": "1800000010"}
+    # The second request's answer comes first: 1 left, but the other one may not be
+    # counted in it yet, so none is taken for granted.
+    budget.observe(200, {**headers, "X-RateLimit-Remaining": "1"})
+    budget.observe(200, {**headers, "X-RateLimit-Remaining": "2"})  # the first, arriving late
+    budget.acquire()
+    assert clock.sleeps == [10.0]
+
+
 def test_user_cap_allows_at_most_that_many_in_any_minute():
     clock = FakeClock()
     budget = RequestBudget(max_per_minute=3, clock=clock, sleep=clock.sleep)
