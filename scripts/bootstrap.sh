@@ -8,7 +8,7 @@ if [ ! -x .venv/bin/uv ]; then
   "$PYTHON" -m venv .venv
   .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
 fi
-.venv/bin/uv pip install --quiet --python .venv/bin/python -e ".[dev]"
+.venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python -e ".[dev]"
 if [ ! -x .venv-meltano/bin/meltano ]; then
   "$PYTHON" -m venv .venv-meltano
   .venv/bin/uv pip install --quiet --python .venv-meltano/bin/python "meltano>=3.7,<5"
