@@ -123,7 +123,8 @@ def last_state(output: Path) -> dict:
     return states[-1]
 
 
-def calls_only_catalog(config: Path, work: Path) -> Path:
+def catalog_selecting(config: Path, work: Path, streams: set[str] | None) -> Path:
+    """The discovered catalog with these streams selected (None: every stream)."""
     catalog = json.loads(
         subprocess.run(
             [PYTHON, "-m", "tap_skipcall.tap", "--config", str(config), "--discover"],
@@ -136,10 +137,16 @@ def calls_only_catalog(config: Path, work: Path) -> Path:
     for stream in catalog["streams"]:
         for entry in stream["metadata"]:
             if entry["breadcrumb"] == []:
-                entry["metadata"]["selected"] = stream["tap_stream_id"] == "calls"
+                entry["metadata"]["selected"] = (
+                    streams is None or stream["tap_stream_id"] in streams
+                )
     path = work / "catalog.json"
     path.write_text(json.dumps(catalog))
     return path
+
+
+def calls_only_catalog(config: Path, work: Path) -> Path:
+    return catalog_selecting(config, work, {"calls"})
 
 
 def run_pair(
@@ -294,22 +301,7 @@ def resume(args: argparse.Namespace) -> None:
 
 
 def every_stream_catalog(config: Path, work: Path) -> Path:
-    catalog = json.loads(
-        subprocess.run(
-            [PYTHON, "-m", "tap_skipcall.tap", "--config", str(config), "--discover"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
-    for stream in catalog["streams"]:
-        for entry in stream["metadata"]:
-            if entry["breadcrumb"] == []:
-                entry["metadata"]["selected"] = True
-    path = work / "every-stream.json"
-    path.write_text(json.dumps(catalog))
-    return path
+    return catalog_selecting(config, work, None)
 
 
 def latency(args: argparse.Namespace) -> None:

@@ -145,27 +145,16 @@ def config_problems(config: dict[str, Any]) -> list[str]:
                 "date-time, such as 2024-01-31 or 2024-01-31T00:00:00Z."
             )
     problems.extend(_url_problems(config.get("api_url", DEFAULT_API_URL)))
-    size = config.get("page_size", 100)
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
-        problems.append(
-            f"`page_size` must be a whole number from 1 to {MAX_PAGE_SIZE} (got {size!r})."
-        )
-    concurrent = config.get("max_concurrent_requests", DEFAULT_CONCURRENT_REQUESTS)
-    if (
-        isinstance(concurrent, bool)
-        or not isinstance(concurrent, int)
-        or not 1 <= concurrent <= MAX_CONCURRENT_REQUESTS
+    for name, default, highest in (
+        ("page_size", 100, MAX_PAGE_SIZE),
+        ("max_concurrent_requests", DEFAULT_CONCURRENT_REQUESTS, MAX_CONCURRENT_REQUESTS),
+        ("request_timeout", None, None),
+        ("max_requests_per_minute", None, None),
     ):
-        problems.append(
-            "`max_concurrent_requests` must be a whole number from 1 to "
-            f"{MAX_CONCURRENT_REQUESTS} (got {concurrent!r})."
-        )
-    for name in ("request_timeout", "max_requests_per_minute"):
-        value = config.get(name)
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 1
-        ):
-            problems.append(f"`{name}` must be a whole number of at least 1 (got {value!r}).")
+        value = config.get(name, default)
+        if value is not None and not _whole_number(value, highest):
+            limits = f"from 1 to {highest}" if highest else "of at least 1"
+            problems.append(f"`{name}` must be a whole number {limits} (got {value!r}).")
     ids = config.get("workspace_ids")
     if ids is not None and (
         not isinstance(ids, list)
@@ -191,6 +180,12 @@ def config_problems(config: dict[str, Any]) -> list[str]:
             f"`sort_style` must be one of {', '.join(SORT_STYLE_CHOICES)} (got {style!r})."
         )
     return problems
+
+
+def _whole_number(value: Any, highest: int | None) -> bool:
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= (highest or value)
+    )
 
 
 def _is_date(value: Any) -> bool:

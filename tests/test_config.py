@@ -32,6 +32,14 @@ GOOD = {"api_key": "sk_test_abc", "api_url": "https://api-public.skipcall.app"}
         ({"request_timeout": 0}, "`request_timeout` must be a whole number of at least 1"),
         ({"max_requests_per_minute": -5}, "`max_requests_per_minute` must be a whole number"),
         ({"sort_style": "xml"}, "`sort_style` must be one of auto, deep_object, json, flat"),
+        (
+            {"max_concurrent_requests": 0},
+            "`max_concurrent_requests` must be a whole number from 1 to 32",
+        ),
+        (
+            {"max_concurrent_requests": 64},
+            "`max_concurrent_requests` must be a whole number from 1 to 32",
+        ),
     ],
 )
 def test_each_bad_setting_has_one_clear_sentence(change, expected):
