@@ -56,7 +56,7 @@ while True:
 
 def tap_cli(config: Path, catalog: Path) -> list[str]:
     """The tap's command line, as Meltano runs it."""
-    return [PYTHON, "-m", "tap_skipcall.tap", "--config", str(config), "--catalog", str(catalog)]
+    return [PYTHON, "-m", "tap_skipcall", "--config", str(config), "--catalog", str(catalog)]
 
 
 def free_port() -> int:
@@ -127,7 +127,7 @@ def catalog_selecting(config: Path, work: Path, streams: set[str] | None) -> Pat
     """The discovered catalog with these streams selected (None: every stream)."""
     catalog = json.loads(
         subprocess.run(
-            [PYTHON, "-m", "tap_skipcall.tap", "--config", str(config), "--discover"],
+            [PYTHON, "-m", "tap_skipcall", "--config", str(config), "--discover"],
             cwd=ROOT,
             capture_output=True,
             text=True,

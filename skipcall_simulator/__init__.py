@@ -2,6 +2,7 @@
 
 from skipcall_simulator.data import Dataset
 from skipcall_simulator.faults import Fault
-from skipcall_simulator.server import MutationRule, RunningSimulator, Simulator, SimulatorConfig
+from skipcall_simulator.mutations import MutationRule
+from skipcall_simulator.server import RunningSimulator, Simulator, SimulatorConfig
 
 __all__ = ["Dataset", "Fault", "MutationRule", "RunningSimulator", "Simulator", "SimulatorConfig"]

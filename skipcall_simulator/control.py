@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from skipcall_simulator.errors import ApiError
 from skipcall_simulator.faults import Fault
+from skipcall_simulator.mutations import MutationRule
 
 if TYPE_CHECKING:
     from skipcall_simulator.server import Simulator
@@ -36,8 +37,6 @@ def handle(api: Simulator, method: str, path: str, body: Any) -> Any:
                 "created": api.data.create_calls(body.get("create", 0)),
             }
         if path == "/_sim/mutation_rules":
-            from skipcall_simulator.server import MutationRule
-
             api.mutations.append(MutationRule(**body))
             return {"ok": True}
         if path == "/_sim/config":

@@ -31,8 +31,17 @@ from skipcall_simulator.data import Dataset
 from skipcall_simulator.endpoints import SORT_STYLES, route
 from skipcall_simulator.errors import ApiError
 from skipcall_simulator.faults import Fault, Reply
+from skipcall_simulator.mutations import MutationRule
 
-__all__ = ["SORT_STYLES", "ApiError", "Fault", "RunningSimulator", "Simulator", "SimulatorConfig"]
+__all__ = [
+    "SORT_STYLES",
+    "ApiError",
+    "Fault",
+    "MutationRule",
+    "RunningSimulator",
+    "Simulator",
+    "SimulatorConfig",
+]
 
 
 @dataclass
@@ -62,19 +71,6 @@ class SimulatorConfig:
     #: Seconds every answer waits before it is sent (a far-away API), plus up to ``jitter``.
     latency: float = 0.0
     jitter: float = 0.0
-
-
-@dataclass
-class MutationRule:
-    """Change data after the N-th list-calls page is served (before the next request)."""
-
-    after_page: int
-    update: int = 0
-    create: int = 0
-    delete: int = 0
-    #: "served": touch calls the client has already been sent; "any": anywhere.
-    among: str = "any"
-    done: bool = False
 
 
 @dataclass

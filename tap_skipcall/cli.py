@@ -11,6 +11,7 @@ import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_skipcall.incremental import StateError
+from tap_skipcall.tap import TapSkipcall
 
 logger = logging.getLogger("tap-skipcall")
 LOG_FORMAT = "%(asctime)s | %(levelname)-8s | %(name)s | %(message)s"
@@ -70,9 +71,7 @@ def stop(message: str) -> None:
 
 
 def main() -> None:
-    """Run the tap's command line."""
-    from tap_skipcall.tap import TapSkipcall
-
+    """Run the tap's command line (the `tap-skipcall` command, `python -m tap_skipcall`)."""
     argv = sys.argv[1:]
     problems = argv_problems(argv)
     if problems:

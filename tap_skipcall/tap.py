@@ -88,14 +88,3 @@ class TapSkipcall(PlainSentenceConfig):
         visible = calls.count_visible()
         count = "an unknown number of" if visible is None else f"{visible:,}"
         return f"Connection test passed: the API key can read calls ({count} visible)."
-
-
-def cli() -> None:
-    """Console entry point (see :mod:`tap_skipcall.cli`)."""
-    from tap_skipcall.cli import main
-
-    main()
-
-
-if __name__ == "__main__":
-    cli()

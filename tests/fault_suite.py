@@ -171,7 +171,7 @@ def killed_run(
     command = [
         sys.executable,
         "-m",
-        "tap_skipcall.tap",
+        "tap_skipcall",
         "--config",
         str(tmp / "config.json"),
         "--catalog",

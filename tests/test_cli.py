@@ -15,7 +15,7 @@ from tests.helpers import tap_config
 
 def tap(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "tap_skipcall.tap", *args],
+        [sys.executable, "-m", "tap_skipcall", *args],
         capture_output=True,
         text=True,
         timeout=120,

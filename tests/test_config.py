@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_skipcall.tap import TapSkipcall, config_problems
+from tap_skipcall.settings import config_problems
+from tap_skipcall.tap import TapSkipcall
 
 GOOD = {"api_key": "sk_test_abc", "api_url": "https://api-public.skipcall.app"}
 

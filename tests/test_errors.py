@@ -12,8 +12,8 @@ import pytest
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from skipcall_simulator import Fault
+from tap_skipcall.cli import main as cli
 from tap_skipcall.client import SkipcallAPIError
-from tap_skipcall.tap import cli
 from tests.helpers import loaded_latest, run_tap, tap_config, visible_truth
 
 SECRET = "sk_live_do_not_print_me_0123456789"
@@ -30,7 +30,7 @@ def list_calls_served(sim) -> int:
 def run_cli(config: dict, *args: str) -> subprocess.CompletedProcess:
     """Run the installed console script the way Meltano does."""
     return subprocess.run(
-        [sys.executable, "-m", "tap_skipcall.tap", "--config", "ENV", *args],
+        [sys.executable, "-m", "tap_skipcall", "--config", "ENV", *args],
         capture_output=True,
         text=True,
         timeout=120,

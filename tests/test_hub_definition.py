@@ -72,7 +72,7 @@ def test_definition_meltano_yml_and_about_agree():
     assert tap["settings_group_validation"] == definition()["settings_group_validation"]
     about = json.loads(
         subprocess.run(
-            [sys.executable, "-m", "tap_skipcall.tap", "--about", "--format", "json"],
+            [sys.executable, "-m", "tap_skipcall", "--about", "--format", "json"],
             capture_output=True,
             text=True,
             check=True,

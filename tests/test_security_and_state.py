@@ -22,7 +22,7 @@ def cli(args: list[str], config: dict, tmp_path, **env: str) -> str:
         [
             sys.executable,
             "-m",
-            "tap_skipcall.tap",
+            "tap_skipcall",
             "--config",
             str(tmp_path / "config.json"),
             *args,

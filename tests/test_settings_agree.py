@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tap_skipcall.tap import SETTINGS
+from tap_skipcall.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN = SETTINGS.to_dict()["properties"]
@@ -20,7 +20,7 @@ OWN_SETTINGS = list(OWN)
 
 def about(fmt: str) -> str:
     return subprocess.run(
-        [sys.executable, "-m", "tap_skipcall.tap", "--about", "--format", fmt],
+        [sys.executable, "-m", "tap_skipcall", "--about", "--format", fmt],
         capture_output=True,
         text=True,
         check=True,
