@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -221,6 +221,35 @@ class Verdict:
     checkpoint: Checkpoint | None
 
 
+@dataclass(frozen=True)
+class Probe:
+    """The head of the list and its length at one moment.
+
+    Every change that moves rows (an update, a creation, a soft-delete) puts a call with a
+    new ``updatedAt`` at the head or changes ``total``: two equal probes mean nothing moved
+    between them.
+    """
+
+    head: tuple[str, str | None] | None
+    total: int | None
+
+    @classmethod
+    def of(cls, answer: Answer) -> Probe:
+        """The probe an answer for page 1 makes."""
+        first = answer.rows[0] if answer.rows else None
+        return cls(None if first is None else (first.id, first.updated_at), answer.total)
+
+
+@dataclass
+class _Batch:
+    """Pages of a backfill served together; trusted only once a probe shows nothing moved."""
+
+    first: int
+    last: int
+    checkpoint: Checkpoint | None
+    saved: dict[str, Any]
+
+
 def delivered(row: Row, bookmark: Bookmark, checkpoint: Checkpoint | None) -> bool:
     """Whether an earlier run already delivered this version of the call."""
     at = row.at
@@ -254,6 +283,7 @@ class CallPager:
         resume: Checkpoint | None = None,
         page_size: int = 100,
         sort_style: str = "auto",
+        pages_ahead: int = 1,
     ) -> None:
         self.styles = SORT_STYLES if sort_style == "auto" else (sort_style,)
         self.current = PageRequest(1, self.styles[0])
@@ -278,20 +308,100 @@ class CallPager:
         self._landing: int | None = None
         self._joined = resume is None
         self._reached: tuple[str, datetime, set[str]] | None = None
+        #: Pages of a backfill read together (1: one at a time); see :meth:`batch_after`.
+        self.pages_ahead = pages_ahead
+        self.batches = self.batches_read_again = 0
+        self._size = page_size
+        self._reference: Probe | None = None
+        self._batch: _Batch | None = None
+        self._one_at_a_time_until = 0
 
     # -- what the adapter asks -------------------------------------------------------
 
-    def read(self, answer: Answer) -> Verdict:
-        """Plan the next page from this answer to :attr:`current`."""
+    def read(self, answer: Answer, probe: Probe | None = None) -> Verdict:
+        """Plan the next page from this answer to :attr:`current`.
+
+        ``probe`` is the head of the list read after the last page of a batch was served
+        (:meth:`wants_probe`).
+        """
         page = self.current
         rows = answer.rows
-        size = answer.limit or self.page_size
+        size = self._size = answer.limit or self.page_size
         known = [row.at for row in rows if row.at is not None]
         verdict = self._read(page, rows, known, size, answer.total)
+        if page.number == 1 and verdict.emit and self._reference is None:
+            self._reference = Probe.of(answer)
+        verdict = self._settle_batch(page, verdict, probe)
         self.pages_read += 1
         if verdict.next is not None:
             self.current = verdict.next
         return verdict
+
+    def batch_after(self, verdict: Verdict) -> list[PageRequest]:
+        """Pages of a backfill to request together, from the next one on (empty: just it).
+
+        Pages served together may be served in any order, and a call updated between two of
+        them can carry a row across their boundary, read by neither. So a batch is trusted
+        only if a probe of the list's head, read after its last page, equals the one read
+        before it; otherwise its pages are read again, one at a time. Only a backfill of an
+        ordered list reads batches (an incremental run stops at the bookmark).
+        """
+        after = verdict.next
+        total = self._last_total
+        size = self._size
+        if (
+            self.pages_ahead <= 1
+            or after is None
+            or self._batch is not None
+            or self.bookmark.at is not None
+            or self.resume is not None
+            or not self.ordered
+            or total is None
+            or self._reference is None
+            or after.number <= self._one_at_a_time_until
+            or after.number != self.covered // size + 1
+        ):
+            return []
+        last = min(after.number + self.pages_ahead - 1, -(-total // size))
+        if last <= after.number:
+            return []
+        saved = {
+            "covered": self.covered,
+            "_reached": None
+            if self._reached is None
+            else (self._reached[0], self._reached[1], set(self._reached[2])),
+            "_last_page": self._last_page,
+            "_last_oldest": self._last_oldest,
+            "_last_total": self._last_total,
+            "_recent_ids": deque(self._recent_ids, maxlen=RECENT_PAGES),
+        }
+        self._batch = _Batch(after.number, last, verdict.checkpoint, saved)
+        self.batches += 1
+        return [PageRequest(number, after.sort_style) for number in range(after.number, last + 1)]
+
+    def wants_probe(self) -> bool:
+        """Whether the page about to be read ends a batch (then read a probe after it)."""
+        return self._batch is not None and self.current.number == self._batch.last
+
+    def _settle_batch(self, page: PageRequest, verdict: Verdict, probe: Probe | None) -> Verdict:
+        batch = self._batch
+        if batch is None:
+            return verdict
+        if page.number == batch.last and probe is not None and probe == self._reference:
+            self._batch = None  # nothing moved while the batch was served: trust it
+            return verdict
+        planned = verdict.next
+        if page.number < batch.last and planned is not None and planned.number == page.number + 1:
+            return replace(verdict, checkpoint=batch.checkpoint)  # not trusted yet
+        # The list moved while the batch was served (or the plan left it): read it again.
+        for name, value in batch.saved.items():
+            setattr(self, name, value)
+        self._batch = None
+        self._reference = probe or self._reference
+        self._one_at_a_time_until = batch.last
+        self.batches_read_again += 1
+        again = PageRequest(batch.first, page.sort_style)
+        return replace(verdict, next=again, checkpoint=batch.checkpoint)
 
     def final_bookmark(self) -> Bookmark:
         """The bookmark a completed sync saves: its cap, and the ids delivered at it."""

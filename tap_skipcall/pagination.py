@@ -19,6 +19,7 @@ from tap_skipcall.incremental import (
     CallPager,
     PageRequest,
     PaginationError,
+    Probe,
     Verdict,
     rows_of,
 )
@@ -41,16 +42,10 @@ class NewestFirstPaginator(BaseAPIPaginator[PageRequest]):
         self.pager = pager
         self.verdict: Verdict | None = None
 
-    def read(self, response: requests.Response) -> Verdict:
+    def read(self, response: requests.Response, probe: Probe | None = None) -> Verdict:
         """What the pager makes of this answer (called once per page, before its rows)."""
-        payload = json_body(response)
-        answer = Answer(
-            rows_of(payload["data"]),
-            limit=positive_int(payload.get("limit")),
-            total=positive_int(payload.get("total"), allow_zero=True),
-        )
         try:
-            self.verdict = self.pager.read(answer)
+            self.verdict = self.pager.read(answer_of(response), probe)
         except PaginationError as error:
             raise SkipcallAPIError(str(error)) from error
         return self.verdict
@@ -69,6 +64,16 @@ class NewestFirstPaginator(BaseAPIPaginator[PageRequest]):
     def get_next(self, response: requests.Response) -> PageRequest | None:
         """The page the pager chose."""
         return self.verdict.next if self.verdict else None
+
+
+def answer_of(response: requests.Response) -> Answer:
+    """A page of calls as the pager reads it."""
+    payload = json_body(response)
+    return Answer(
+        rows_of(payload["data"]),
+        limit=positive_int(payload.get("limit")),
+        total=positive_int(payload.get("total"), allow_zero=True),
+    )
 
 
 def sort_params(style: str, field: str, order: str) -> dict[str, str]:

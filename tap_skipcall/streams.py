@@ -16,8 +16,15 @@ from tap_skipcall.client import (
     SkipcallObjectStream,
     SkipcallStream,
 )
-from tap_skipcall.incremental import REPLICATION_KEY, RESUME, CallPager, completed_state, read_state
-from tap_skipcall.pagination import NewestFirstPaginator, page_query
+from tap_skipcall.incremental import (
+    REPLICATION_KEY,
+    RESUME,
+    CallPager,
+    Probe,
+    completed_state,
+    read_state,
+)
+from tap_skipcall.pagination import NewestFirstPaginator, answer_of, page_query
 from tap_skipcall.progress import Progress
 from tap_skipcall.sdk_private import OwnBookmark, write_state_now
 from tap_skipcall.transport import json_body
@@ -72,6 +79,9 @@ class CallsStream(OwnBookmark, SkipcallListStream):
             resume=resume,
             page_size=int(self.config.get("page_size", 100)),
             sort_style=str(self.config.get("sort_style", "auto")),
+            pages_ahead=int(self.config.get("calls_pages_ahead", 1))
+            if self.transport.concurrent
+            else 1,
         )
         #: The one object ``parse_response`` and ``get_records`` share with the paginator.
         self.paginator = NewestFirstPaginator(pager)
@@ -93,10 +103,12 @@ class CallsStream(OwnBookmark, SkipcallListStream):
         The code after the loop runs only once the SDK asks for the row after the page's
         last one: by then every call of the page, and its children, are written.
         """
-        verdict = self.paginator.read(response)
+        pager = self.paginator.pager
+        probe = self._probe(pager.current) if pager.wants_probe() else None
+        verdict = self.paginator.read(response, probe)
         calls = json_body(response)["data"]
-        if verdict.next is not None:
-            self.fetch_ahead(None, verdict.next)
+        for page in pager.batch_after(verdict) or ([verdict.next] if verdict.next else []):
+            self.fetch_ahead(None, page)
         if verdict.emit:
             fresh = [call for call in calls if call.get("id") not in verdict.skip]
             self._fetch_children_ahead(fresh)
@@ -104,6 +116,15 @@ class CallsStream(OwnBookmark, SkipcallListStream):
         self.progress.page(json_body(response).get("total"), len(calls))
         if verdict.checkpoint is not None and self.selected:
             self._checkpoint(verdict.checkpoint)
+
+    def _probe(self, page: PageRequest) -> Probe:
+        """The head of the list now: one call, and ``total`` (see ``CallPager.batch_after``)."""
+        params = {**self.get_url_params(None, page), "page": 1, "limit": 1}
+        prepared = self.build_prepared_request(
+            method="GET", url=self.get_url(None), params=params, headers=self.http_headers
+        )
+        retrying = super().request_decorator(self.send_and_check)
+        return Probe.of(answer_of(retrying(prepared, None)))
 
     def _fetch_children_ahead(self, calls: list[dict[str, Any]]) -> None:
         """Start the child requests of these calls, which the SDK makes as it writes them."""
@@ -151,10 +172,14 @@ class CallsStream(OwnBookmark, SkipcallListStream):
         self.progress.done()
         transport = self.transport
         if transport.concurrent:
+            pager = self.paginator.pager
             self.logger.info(
-                "calls: requests started ahead: %d / %d not needed",
+                "calls: requests started ahead: %d / %d not needed; %d batches of pages, "
+                "%d read again because the list moved",
                 transport.started_ahead,
                 transport.started_ahead - transport.used_ahead,
+                pager.batches,
+                pager.batches_read_again,
             )
         # An older version's markers would overwrite the bookmark when the SDK finalizes.
         state.pop("progress_markers", None)

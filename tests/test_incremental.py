@@ -15,6 +15,7 @@ from tap_skipcall.incremental import (
     Checkpoint,
     PageRequest,
     PaginationError,
+    Probe,
     Row,
     delivered,
     read_state,
@@ -309,3 +310,80 @@ def test_state_problem(state, expected):
 
 def test_page_requests_compare_by_value():
     assert PageRequest(2, "json") == PageRequest(2, "json") != PageRequest(2, "flat")
+
+
+def batched_sync(model: ListModel, pager: CallPager, *, during=None) -> list[str]:
+    """A backfill that reads batches as a concurrent tap does: every page of a batch is
+    served (in reverse order, the worst case) before any is read, ``during(model)`` may
+    change the list between two of those serves, and a probe follows the batch."""
+    probes = []
+    while True:
+        answer = model.answer(pager.current.number)
+        verdict = pager.read(answer)
+        model.emitted += [r.id for r in answer.rows if verdict.emit and r.id not in verdict.skip]
+        batch = pager.batch_after(verdict)
+        while batch:
+            answers = {}
+            for index, request in enumerate(reversed(batch)):
+                answers[request.number] = model.answer(request.number)
+                if during and index == 0:
+                    during(model)
+            for request in batch:
+                assert pager.current == request
+                probe = None
+                if pager.wants_probe():
+                    probe = Probe.of(Answer(model.rows[:1], limit=1, total=len(model.rows)))
+                    probes.append(probe)
+                verdict = pager.read(answers[request.number], probe)
+                rows = answers[request.number].rows
+                model.emitted += [r.id for r in rows if verdict.emit and r.id not in verdict.skip]
+                if verdict.next != PageRequest(request.number + 1, request.sort_style):
+                    break
+            batch = pager.batch_after(verdict) if verdict.next else []
+        if verdict.next is None:
+            return probes
+
+
+def test_a_batch_is_trusted_when_nothing_moved_while_it_was_served():
+    model = ListModel(newest_first(200))
+    pager = CallPager(bookmark=Bookmark(), page_size=10, pages_ahead=8)
+    probes = batched_sync(model, pager)
+    assert sorted(model.emitted) == sorted(r.id for r in model.rows)  # each once
+    assert pager.batches == 3 and pager.batches_read_again == 0  # pages 2-9, 10-17, 18-20
+    assert len(probes) == 3  # one request more per batch
+    assert sorted(model.served) == list(range(1, 21))  # every page once
+
+
+def test_a_batch_served_while_a_call_moved_is_read_again_one_page_at_a_time():
+    moved = {"done": False}
+
+    def update_below(model: ListModel) -> None:
+        if not moved["done"]:  # between the serves of page 9 and page 8: rows shift down
+            moved["done"] = True
+            model.update("c0050")
+
+    model = ListModel(newest_first(200))
+    pager = CallPager(bookmark=Bookmark(), page_size=10, pages_ahead=8)
+    batched_sync(model, pager, during=update_below)
+    assert pager.batches_read_again == 1
+    assert model.served[:9] == [1, 9, 8, 7, 6, 5, 4, 3, 2]  # the batch, served backwards
+    assert model.served[9:17] == [2, 3, 4, 5, 6, 7, 8, 9]  # then read again, in order
+    expected = {r.id for r in model.rows} - {"c0050"}  # its new version is the next run's
+    assert expected <= set(model.emitted)  # c0120 included
+
+
+def test_trusting_such_a_batch_would_lose_a_row():
+    """The hazard the probe guards against, shown on the same list and the same update."""
+    model = ListModel(newest_first(200))
+    before = [r.id for r in model.rows[:90]]
+    seen = {r.id for r in model.answer(9).rows}  # page 9 is served first,
+    model.update("c0050")  # then a call further down moves to the head, pushing rows down,
+    for number in range(8, 0, -1):  # then pages 8 to 1 are served
+        seen |= {r.id for r in model.answer(number).rows}
+    assert set(before) - seen == {"c0120"}  # it crossed from page 8 to page 9 unread
+
+
+def test_no_batch_in_an_incremental_run_or_a_resume():
+    pager = CallPager(bookmark=Bookmark(stamp(5)), page_size=10, pages_ahead=8)
+    verdict = pager.read(Answer(newest_first(10, prefix="a"), limit=10, total=100))
+    assert pager.batch_after(verdict) == []
