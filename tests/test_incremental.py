@@ -320,6 +320,7 @@ def batched_sync(model: ListModel, pager: CallPager, *, during=None) -> list[str
     while True:
         answer = model.answer(pager.current.number)
         verdict = pager.read(answer)
+        model.checkpoints.append(verdict.checkpoint)
         model.emitted += [r.id for r in answer.rows if verdict.emit and r.id not in verdict.skip]
         batch = pager.batch_after(verdict)
         while batch:
@@ -335,6 +336,7 @@ def batched_sync(model: ListModel, pager: CallPager, *, during=None) -> list[str
                     probe = Probe.of(Answer(model.rows[:1], limit=1, total=len(model.rows)))
                     probes.append(probe)
                 verdict = pager.read(answers[request.number], probe)
+                model.checkpoints.append(verdict.checkpoint)
                 rows = answers[request.number].rows
                 model.emitted += [r.id for r in rows if verdict.emit and r.id not in verdict.skip]
                 if verdict.next != PageRequest(request.number + 1, request.sort_style):
@@ -352,6 +354,9 @@ def test_a_batch_is_trusted_when_nothing_moved_while_it_was_served():
     assert pager.batches == 3 and pager.batches_read_again == 0  # pages 2-9, 10-17, 18-20
     assert len(probes) == 3  # one request more per batch
     assert sorted(model.served) == list(range(1, 21))  # every page once
+    # A checkpoint never claims a batch before its probe: pages 2-8 keep page 1's.
+    rows_read = [c.rows_read for c in model.checkpoints]
+    assert rows_read[:10] == [10, 10, 10, 10, 10, 10, 10, 10, 90, 90]
 
 
 def test_a_batch_served_while_a_call_moved_is_read_again_one_page_at_a_time():
