@@ -351,7 +351,8 @@ def test_a_batch_is_trusted_when_nothing_moved_while_it_was_served():
     pager = CallPager(bookmark=Bookmark(), page_size=10, pages_ahead=8)
     probes = batched_sync(model, pager)
     assert sorted(model.emitted) == sorted(r.id for r in model.rows)  # each once
-    assert pager.batches == 3 and pager.batches_read_again == 0  # pages 2-9, 10-17, 18-20
+    assert pager.batches == 3  # pages 2-9, 10-17, 18-20
+    assert pager.batches_read_again == 0
     assert len(probes) == 3  # one request more per batch
     assert sorted(model.served) == list(range(1, 21))  # every page once
     # A checkpoint never claims a batch before its probe: pages 2-8 keep page 1's.
