@@ -236,7 +236,9 @@ def sequence_contacts(api: Simulator, query: Query, id: str) -> Any:
                         "label": contact["lastModificationSource"].title(),
                     }
                 ],
-                "calls": calls,
+                "calls": [call["id"] for call in calls]
+                if api.config.sequence_calls_shape == "ids"
+                else calls,
             }
         )
     return paginate(items, page, limit)
@@ -272,6 +274,16 @@ def stats_calls(api: Simulator, query: Query) -> list[dict[str, Any]]:
     ]
 
 
+def stats_date(api: Simulator) -> str | None:
+    """A stats row's bucket date in the configured shape (the docs show only an example)."""
+    shape = api.config.stats_date
+    if shape == "date":
+        return "2025-01-06"
+    if shape == "date-time":
+        return "2025-01-06T00:00:00.000Z"
+    return None
+
+
 def tag_repartition(api: Simulator, query: Query) -> Any:
     counts = Counter(c["status"] for c in stats_calls(api, query))
     return {
@@ -281,7 +293,7 @@ def tag_repartition(api: Simulator, query: Query) -> Any:
                 "label": status.title(),
                 "count": count,
                 "isSuccess": status == "completed",
-                "date": None,
+                "date": stats_date(api),
             }
             for status, count in sorted(counts.items())
         ]
@@ -291,7 +303,9 @@ def tag_repartition(api: Simulator, query: Query) -> Any:
 def status_repartition(api: Simulator, query: Query) -> Any:
     counts = Counter(c["status"] for c in stats_calls(api, query))
     return {
-        "data": [{"status": s, "count": n, "date": None} for s, n in sorted(counts.items())],
+        "data": [
+            {"status": s, "count": n, "date": stats_date(api)} for s, n in sorted(counts.items())
+        ],
         "nonCalledCount": sum(1 for c in api.data.contacts.values() if not c["callCount"]),
     }
 

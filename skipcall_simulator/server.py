@@ -68,6 +68,10 @@ class SimulatorConfig:
     scope: list[str] | None = None
     #: Shape of GET /v1/workspaces, undocumented: "data" ({data: [...]}), "list", "envelope".
     workspaces_shape: str = "data"
+    #: A sequence contact's in-sequence calls, undocumented: "objects" or "ids".
+    sequence_calls_shape: str = "objects"
+    #: The stats rows' `date`, documented only by an example: None, "date" or "date-time".
+    stats_date: str | None = None
     #: Seconds every answer waits before it is sent (a far-away API), plus up to ``jitter``.
     latency: float = 0.0
     jitter: float = 0.0

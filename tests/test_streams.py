@@ -239,3 +239,29 @@ def test_a_404_on_any_child_yields_no_rows_and_no_error(make_simulator):
     assert not_found["transcription"] == 1
     assert not_found["get_contact"] == 1
     assert not_found["sequence_contacts"] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("sequence_calls", "stats_date"),
+    [("objects", "date-time"), ("ids", "date"), ("objects", None)],
+)
+def test_every_record_follows_its_schema_in_each_shape_the_docs_leave_open(
+    make_simulator, sequence_calls, stats_date
+):
+    sim = make_simulator(n_calls=300, sequence_calls_shape=sequence_calls, stats_date=stats_date)
+    result = run_tap(tap_config(sim, stats_start_date="2024-06-01"), select=ALL_STREAMS)
+    schemas = {m["stream"]: m["schema"] for m in result.messages if m["type"] == "SCHEMA"}
+    checked = Counter()
+    for message in result.messages:
+        if message["type"] != "RECORD":
+            continue
+        validator = jsonschema.Draft7Validator(
+            schemas[message["stream"]], format_checker=jsonschema.FormatChecker()
+        )
+        errors = [e.message for e in validator.iter_errors(message["record"])]
+        assert errors == [], message["stream"]
+        checked[message["stream"]] += 1
+    assert set(checked) == set(ALL_STREAMS)
+    calls = [c for r in result.records("sequence_contacts") for c in r["calls"] or []]
+    assert calls and all(isinstance(c, str) == (sequence_calls == "ids") for c in calls)
