@@ -264,4 +264,5 @@ def test_every_record_follows_its_schema_in_each_shape_the_docs_leave_open(
         checked[message["stream"]] += 1
     assert set(checked) == set(ALL_STREAMS)
     calls = [c for r in result.records("sequence_contacts") for c in r["calls"] or []]
-    assert calls and all(isinstance(c, str) == (sequence_calls == "ids") for c in calls)
+    assert calls
+    assert all(isinstance(c, str) == (sequence_calls == "ids") for c in calls)
