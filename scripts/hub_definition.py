@@ -65,6 +65,13 @@ SDK_SETTINGS = [
         "label": "Max Flattening Depth",
         "description": "The max depth to flatten schemas.",
     },
+    {
+        "name": "batch_config",
+        "kind": "object",
+        "label": "Batch Config",
+        "description": "Write records to BATCH files (jsonl or parquet, local, S3 or GCS) "
+        "instead of RECORD messages: see the README, Loading at scale.",
+    },
 ]
 LABELS = {"api_key": "API Key", "api_url": "API URL", "workspace_ids": "Workspace IDs"}
 

@@ -138,7 +138,12 @@ def meltano():
         _missing("the `meltano` command was not found (set MELTANO_BIN)")
     env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
     subprocess.run(
-        [command, "install"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=900
+        [command, "install", "tap-skipcall", "target-postgres", "target-duckdb"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=900,
     )
     return command
 
@@ -345,3 +350,124 @@ def _killed_then_resumed(meltano, sim, postgres, state_id, schema, env):
         loaded = {row[0] for row in conn.execute(f"SELECT id FROM {schema}.calls")}
     assert count == distinct == 3000
     assert loaded == set(visible_truth(sim))
+
+
+def test_batch_files_load_the_same_rows_as_record_messages(
+    make_simulator, postgres, meltano, tmp_path
+):
+    sim = make_simulator(n_calls=700)
+    batch_config = {
+        "encoding": {"format": "jsonl", "compression": "gzip"},
+        "storage": {"root": f"file://{tmp_path}", "prefix": "skipcall-"},
+    }
+    loaded, bookmarks = {}, {}
+    for how, env in (
+        ("records", {}),
+        ("batches", {"TAP_SKIPCALL_BATCH_CONFIG": json.dumps(batch_config)}),
+    ):
+        schema, state_id = f"{how}_{uuid.uuid4().hex[:6]}", uuid.uuid4().hex[:8]
+        meltano_run(
+            meltano, sim, postgres, state_id, TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=schema, **env
+        )
+        saved = (
+            subprocess.run(
+                [meltano, "state", "get", f"dev:tap-skipcall-to-target-postgres:{state_id}"],
+                cwd=ROOT,
+                env=meltano_env(sim, postgres),
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        bookmarks[how] = json.loads(saved)["singer_state"]["bookmarks"]["calls"]
+        with _connection(postgres, "skipcall") as conn:
+            loaded[how] = {
+                table: sorted(
+                    conn.execute(f"SELECT to_jsonb(t) - {SDC} FROM {schema}.{table} t").fetchall(),
+                    key=str,
+                )
+                for table in DEFAULT_STREAMS
+            }
+    assert list(tmp_path.glob("skipcall-*.json.gz"))  # the batch run really wrote files
+    assert {t: len(rows) for t, rows in loaded["batches"].items()} == {
+        t: len(rows) for t, rows in loaded["records"].items()
+    }
+    assert loaded["batches"] == loaded["records"]
+    assert len(loaded["records"]["calls"]) == 700
+    assert bookmarks["batches"] == bookmarks["records"]  # the same state in both modes
+    assert bookmarks["records"]["resume"] is None
+
+
+#: The loader's own bookkeeping columns, which differ between any two loads.
+SDC = (
+    "ARRAY["
+    + ", ".join(
+        f"'_sdc_{name}'"
+        for name in (
+            "extracted_at",
+            "received_at",
+            "batched_at",
+            "deleted_at",
+            "sequence",
+            "table_version",
+            "sync_started_at",
+        )
+    )
+    + "]"
+)
+
+
+def test_meltano_run_into_duckdb_answers_sql(make_simulator, meltano, tmp_path):
+    """The embedded warehouse for newcomers: calls per status per week, no server."""
+    sim = make_simulator(n_calls=500)
+    database = tmp_path / "warehouse.duckdb"  # not skipcall.duckdb: the schema is skipcall
+    completed = subprocess.run(
+        [
+            meltano,
+            "run",
+            "--state-id-suffix",
+            uuid.uuid4().hex[:8],
+            "tap-skipcall",
+            "target-duckdb",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "TAP_SKIPCALL_API_URL": sim.url,
+            "TAP_SKIPCALL_API_KEY": sim.simulator.config.api_key,
+            "TARGET_DUCKDB_FILEPATH": str(database),
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    query = (
+        "SELECT status, date_trunc('week', CAST(createdat AS TIMESTAMP)) AS week, count(*) "
+        "FROM skipcall.calls GROUP BY ALL ORDER BY ALL"
+    )
+    python = ROOT / ".meltano/loaders/target-duckdb/venv/bin/python"
+    script = (
+        "import duckdb, json, sys\n"
+        "connection = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "rows = connection.sql(sys.argv[2]).fetchall()\n"
+        "print(json.dumps(rows, default=str))"
+    )
+    answer = subprocess.run(
+        [str(python), "-c", script, str(database), query],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = json.loads(answer.stdout)
+    assert sum(count for _, _, count in rows) == 500  # every call, none dropped
+    truth = {}
+    for call in sim.simulator.data.calls.values():
+        truth[call["status"]] = truth.get(call["status"], 0) + 1
+    by_status = {}
+    for status, _, count in rows:
+        by_status[status] = by_status.get(status, 0) + count
+    assert by_status == truth
