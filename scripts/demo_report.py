@@ -62,6 +62,12 @@ def main() -> None:
             f"({len(calls.get('ids_at_bookmark') or [])} call(s) at that instant; "
             f"resume = {calls.get('resume')})"
         )
+    elif command == "sql":
+        import duckdb  # target-duckdb's virtualenv has it
+
+        connection = duckdb.connect(args[0], read_only=True)
+        for row in connection.sql(args[1]).fetchall():
+            print("   " + " | ".join(str(value) for value in row))
     else:
         sys.exit(__doc__)
 

@@ -55,7 +55,10 @@ def test_the_demo_runs_with_its_output_sent_to_a_file(tmp_path):
     assert "0 answered 429" in text
     assert "calls.updatedAt = 20" in text  # the saved bookmark is shown
     assert "resume = None" in text
-    assert text.rstrip().endswith("== done: logs in .demo-run-1.log and .demo-run-2.log")
+    assert "calls per status, in SQL:" in text
+    sql_rows = text.split("calls per status, in SQL:\n")[1].split("== done")[0].splitlines()
+    assert sum(int(line.split("|")[1]) for line in sql_rows) == 405  # 400 + 5 created
+    assert text.rstrip().endswith(".demo-run-2.log and .demo-run-duckdb.log")
 
 
 def test_a_fresh_meltano_project_from_the_hub_definition_extracts_the_default_streams(
