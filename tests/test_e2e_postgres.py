@@ -168,6 +168,19 @@ def run_command(meltano: str, state_id: str) -> list[str]:
     return [meltano, "run", "--state-id-suffix", state_id, "tap-skipcall", "target-postgres"]
 
 
+def calls_state(meltano: str, sim, postgres: dict, state_id: str) -> dict:
+    """The calls state Meltano keeps for this state id (as the next run will get it)."""
+    saved = subprocess.run(
+        [meltano, "state", "get", f"dev:tap-skipcall-to-target-postgres:{state_id}"],
+        cwd=ROOT,
+        env=meltano_env(sim, postgres),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(saved.strip().splitlines()[-1])["singer_state"]["bookmarks"]["calls"]
+
+
 def meltano_run(meltano: str, sim, postgres: dict, state_id: str, **env: str):
     """`meltano run tap-skipcall target-postgres` against a simulator; must succeed quietly."""
     config = tap_config(sim)
@@ -273,9 +286,7 @@ def test_meltano_run_with_every_stream_selected_loads_them_all(make_simulator, p
     assert sim.simulator.stats.requests == minimum_requests(sim, ALL_STREAMS)
 
 
-def test_a_killed_meltano_run_resumes_and_loads_every_call_once(
-    make_simulator, postgres, meltano, tmp_path
-):
+def test_a_killed_meltano_run_resumes_and_loads_every_call_once(make_simulator, postgres, meltano):
     """SIGTERM to `meltano run` mid-backfill (as an orchestrator's timeout sends), then again.
 
     Meltano keeps the state the loader confirmed while the run went on (not what it emits
@@ -326,17 +337,7 @@ def _killed_then_resumed(meltano, sim, postgres, state_id, schema, env):
     assert first_pages < 30  # killed mid-backfill (30 pages in all)
     sim.simulator.faults.clear()
 
-    saved = subprocess.run(
-        [meltano, "state", "get", f"dev:tap-skipcall-to-target-postgres:{state_id}"],
-        cwd=ROOT,
-        env=meltano_env(sim, postgres),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    print(saved)
-    calls = json.loads(saved.strip().splitlines()[-1])["singer_state"]["bookmarks"]["calls"]
-    resume = calls["resume"]
+    resume = calls_state(meltano, sim, postgres, state_id)["resume"]
     assert resume["rows_read"] >= 500  # the killed run's checkpoints reached Meltano
     pages_left = math.ceil((3000 - resume["rows_read"]) / 100)
 
@@ -369,19 +370,7 @@ def test_batch_files_load_the_same_rows_as_record_messages(
         meltano_run(
             meltano, sim, postgres, state_id, TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=schema, **env
         )
-        saved = (
-            subprocess.run(
-                [meltano, "state", "get", f"dev:tap-skipcall-to-target-postgres:{state_id}"],
-                cwd=ROOT,
-                env=meltano_env(sim, postgres),
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        bookmarks[how] = json.loads(saved)["singer_state"]["bookmarks"]["calls"]
+        bookmarks[how] = calls_state(meltano, sim, postgres, state_id)
         with _connection(postgres, "skipcall") as conn:
             loaded[how] = {
                 table: sorted(
