@@ -152,8 +152,13 @@ class SkipcallStream(NoSelectionWalk, RESTStream[Any]):
             params=self.get_url_params(context, token),
             headers=self.http_headers,
         )
-        retrying = super().request_decorator(self.send_and_check)
-        self.transport.ahead(str(prepared.url), lambda: retrying(prepared, context))
+        send = self.send_with_retries
+        self.transport.ahead(str(prepared.url), lambda: send(prepared, context))
+
+    @cached_property
+    def send_with_retries(self) -> Callable[..., requests.Response]:
+        """:meth:`send_and_check` with the SDK's retries, built once per stream."""
+        return super().request_decorator(self.send_and_check)
 
     def send_and_check(
         self, prepared: requests.PreparedRequest, context: Context | None = None

@@ -296,7 +296,6 @@ class CallPager:
         self.covered = 0
         #: Newest ``updatedAt`` of the first page accepted (as the API wrote it): the cap.
         self.head: str | None = None
-        self.pages_read = 0
         #: The page the resume jumped to (None: no jump tried).
         self.jumped_to: int | None = None
         self._head_ids: set[str] = set()
@@ -332,7 +331,6 @@ class CallPager:
         if page.number == 1 and verdict.emit and self._reference is None:
             self._reference = Probe.of(answer)
         verdict = self._settle_batch(page, verdict, probe)
-        self.pages_read += 1
         if verdict.next is not None:
             self.current = verdict.next
         return verdict

@@ -33,14 +33,12 @@ class Progress:
         self.last_line = self.started
         self.pages = 0
         self.rows = 0
-        self.skipped = 0
         self.total: int | None = None
 
-    def page(self, total: Any, rows: int, skipped: int = 0) -> None:
+    def page(self, total: Any, rows: int) -> None:
         """Count one page; log a line if the last one is old enough."""
         self.pages += 1
         self.rows += rows
-        self.skipped += skipped
         if isinstance(total, int) and not isinstance(total, bool):
             self.total = total
         now = self.clock()

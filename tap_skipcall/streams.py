@@ -106,25 +106,32 @@ class CallsStream(OwnBookmark, SkipcallListStream):
         pager = self.paginator.pager
         probe = self._probe(pager.current) if pager.wants_probe() else None
         verdict = self.paginator.read(response, probe)
-        calls = json_body(response)["data"]
+        payload = json_body(response)
+        calls = payload["data"]
         for page in pager.batch_after(verdict) or ([verdict.next] if verdict.next else []):
             self.fetch_ahead(None, page)
         if verdict.emit:
             fresh = [call for call in calls if call.get("id") not in verdict.skip]
             self._fetch_children_ahead(fresh)
             yield from fresh
-        self.progress.page(json_body(response).get("total"), len(calls))
+        self.progress.page(payload.get("total"), len(calls))
         if verdict.checkpoint is not None and self.selected:
             self._checkpoint(verdict.checkpoint)
 
     def _probe(self, page: PageRequest) -> Probe:
         """The head of the list now: one call, and ``total`` (see ``CallPager.batch_after``)."""
-        params = {**self.get_url_params(None, page), "page": 1, "limit": 1}
+        return Probe.of(answer_of(self._newest_call(page)))
+
+    def _newest_call(self, page: PageRequest | None) -> requests.Response:
+        """Page 1 with one call, newest first in ``page``'s sort form (None: no sort)."""
+        params = self.get_url_params(None, page) if page else super().get_url_params(None, None)
         prepared = self.build_prepared_request(
-            method="GET", url=self.get_url(None), params=params, headers=self.http_headers
+            method="GET",
+            url=self.get_url(None),
+            params={**params, "page": 1, "limit": 1},
+            headers=self.http_headers,
         )
-        retrying = super().request_decorator(self.send_and_check)
-        return Probe.of(answer_of(retrying(prepared, None)))
+        return self.send_with_retries(prepared, None)
 
     def _fetch_children_ahead(self, calls: list[dict[str, Any]]) -> None:
         """Start the child requests of these calls, which the SDK makes as it writes them."""
@@ -144,15 +151,7 @@ class CallsStream(OwnBookmark, SkipcallListStream):
 
     def count_visible(self) -> int | None:
         """One request for one call: the key works, and how many calls it can read."""
-        prepared = self.build_prepared_request(
-            method="GET",
-            url=self.get_url(None),
-            params={"page": 1, "limit": 1},
-            headers=self.http_headers,
-        )
-        response = self.requests_session.send(self.authenticator(prepared), timeout=self.timeout)
-        self.validate_response(response)
-        total = json_body(response).get("total")
+        total = json_body(self._newest_call(None)).get("total")
         return total if isinstance(total, int) and not isinstance(total, bool) else None
 
     @override
