@@ -32,6 +32,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from doc_blocks import replace_block  # noqa: E402
+
 PYTHON = sys.executable
 KEY = "sk_test_simulator"
 
@@ -185,7 +188,7 @@ def run_pair(
     return rows, tap_output
 
 
-def throughput(args: argparse.Namespace) -> None:
+def throughput(args: argparse.Namespace) -> str:
     process, url = start_simulator(args.calls, ["--rate-limit", "0"])
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -215,12 +218,12 @@ def throughput(args: argparse.Namespace) -> None:
                 bookmark,
                 args.page_size,
             )
-            print("\n".join(header + rows + more))
+            return "\n".join(header + rows + more)
     finally:
         process.terminate()
 
 
-def rate_limited(args: argparse.Namespace) -> None:
+def rate_limited(args: argparse.Namespace) -> str:
     window = args.window
     process, url = start_simulator(args.calls, ["--rate-limit", "100", "--window", str(window)])
     try:
@@ -235,7 +238,7 @@ def rate_limited(args: argparse.Namespace) -> None:
             sent = after["requests"] - before["requests"]
             limited = after["rate_limited"] - before["rate_limited"]
             ideal = (math.ceil(sent / 100) - 1) * window
-            print(
+            return (
                 f"| requests sent | 429s received | records | time | ideal time "
                 f"(windows of {window:g} s) |\n|--:|--:|--:|--:|--:|\n"
                 f"| {sent} | {limited} | {records:,} | {elapsed:.1f} s | {ideal:.1f} s |"
@@ -244,7 +247,7 @@ def rate_limited(args: argparse.Namespace) -> None:
         process.terminate()
 
 
-def resume(args: argparse.Namespace) -> None:
+def resume(args: argparse.Namespace) -> str:
     rows = [
         "| killed at | pages read before the kill | pages left | pages the resumed run read "
         "| calls sent again | calls lost |",
@@ -297,14 +300,14 @@ def resume(args: argparse.Namespace) -> None:
                 rows.append(f"| {share} % | {before} | {left} | {read} | {again} | {lost} |")
         finally:
             process.terminate()
-    print("\n".join(rows))
+    return "\n".join(rows)
 
 
 def every_stream_catalog(config: Path, work: Path) -> Path:
     return catalog_selecting(config, work, None)
 
 
-def latency(args: argparse.Namespace) -> None:
+def latency(args: argparse.Namespace) -> str:
     rows = [
         "| scenario | answers | concurrency | requests | started ahead / not needed | elapsed "
         "| plan's time | budget used | 429s |",
@@ -374,7 +377,7 @@ def latency(args: argparse.Namespace) -> None:
                 )
         finally:
             process.terminate()
-    print("\n".join(rows))
+    return "\n".join(rows)
 
 
 def main() -> None:
@@ -405,15 +408,21 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=8, help="max_concurrent_requests for --latency"
     )
+    parser.add_argument(
+        "--write", action="store_true", help="also write the table into docs/measurements.md"
+    )
     args = parser.parse_args()
     if args.latency:
-        latency(args)
+        block, text = "latency", latency(args)
     elif args.resume:
-        resume(args)
+        block, text = "resume", resume(args)
     elif args.rate_limited:
-        rate_limited(args)
+        block, text = "rate limited", rate_limited(args)
     else:
-        throughput(args)
+        block, text = "throughput", throughput(args)
+    print(text)
+    if args.write:
+        replace_block(ROOT / "docs/measurements.md", block, text)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 
 rewrites, from the tap's settings and its list of streams, the Meltano Hub definition
 (meltano-hub/tap-skipcall.yml), the tap-skipcall block of meltano.yml (settings,
-capabilities, the default `select`) and the settings table of README.md. Run it after
+capabilities, the default `select`) and the settings and costs tables of README.md. Run it after
 changing a setting or a stream; tests fail until you do.
 """
 
@@ -17,6 +17,9 @@ from typing import Any
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from doc_blocks import with_block
+
 from tap_skipcall.settings import SETTINGS
 from tap_skipcall.streams import STREAM_TYPES
 
@@ -24,8 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "meltano-hub" / "tap-skipcall.yml"
 MELTANO_YML = ROOT / "meltano.yml"
 README = ROOT / "README.md"
-TABLE_START = "<!-- settings table: written by scripts/hub_definition.py -->"
-TABLE_END = "<!-- end of settings table -->"
 CAPABILITIES = [
     "about",
     "activate-version",
@@ -70,7 +71,7 @@ SDK_SETTINGS = [
         "kind": "object",
         "label": "Batch Config",
         "description": "Write records to BATCH files (jsonl or parquet, local, S3 or GCS) "
-        "instead of RECORD messages: see the README, Loading at scale.",
+        "instead of RECORD messages: see docs/warehouses.md, Loading at scale.",
     },
 ]
 LABELS = {"api_key": "API Key", "api_url": "API URL", "workspace_ids": "Workspace IDs"}
@@ -181,12 +182,46 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
+#: Requests per call of each per-call stream, cumulatively (the simulator's mix for the
+#: shares: 16 % of calls have a transcription, one distinct contact per 4 calls).
+COST_ROWS = [
+    ("default streams (≈ N/100 requests)", 0.01),
+    ("+ `call_recordings` (+ N)", 1.01),
+    ("+ `call_transcriptions` (+ ≈ 0.16 N)", 1.17),
+    ("+ `contacts` (+ ≈ 0.25 N distinct contacts)", 1.42),
+]
+
+
+def duration(minutes: float) -> str:
+    """``6 s``, ``10 min``, ``1 h 41 min``."""
+    if minutes < 1:
+        return f"{minutes * 60:.0f} s"
+    hours, rest = divmod(round(minutes), 60)
+    return f"{hours} h {rest} min" if hours else f"{rest} min"
+
+
+def costs_table() -> str:
+    """The README's backfill times, from the request formulas and the two plans' limits."""
+    rows = [
+        "| Selected | 10,000 calls at 100/min | at 1,000/min | 100,000 calls at 100/min "
+        "| at 1,000/min |",
+        "|----------|------------------------:|-------------:|-------------------------:"
+        "|-------------:|",
+    ]
+    for label, per_call in COST_ROWS:
+        cells = [
+            duration(calls * per_call / limit)
+            for calls in (10_000, 100_000)
+            for limit in (100, 1_000)
+        ]
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def readme() -> str:
-    """README.md with the settings table between its markers rewritten."""
-    text = README.read_text()
-    head, rest = text.split(TABLE_START, 1)
-    _, tail = rest.split(TABLE_END, 1)
-    return f"{head}{TABLE_START}\n{settings_table()}\n{TABLE_END}{tail}"
+    """README.md with its generated blocks rewritten: the settings and the costs tables."""
+    text = with_block(README.read_text(), "settings table", settings_table())
+    return with_block(text, "costs table", costs_table())
 
 
 if __name__ == "__main__":

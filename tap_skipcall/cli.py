@@ -10,7 +10,7 @@ from pathlib import Path
 import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
-from tap_skipcall.incremental import StateError
+from tap_skipcall.calls.state import StateError
 from tap_skipcall.tap import TapSkipcall
 
 logger = logging.getLogger("tap-skipcall")
@@ -77,16 +77,6 @@ def main() -> None:
     if problems:
         stop(" ".join(problems))
     try:
-        if "--test" in argv or "--test=all" in argv:
-            logging.basicConfig(format=LOG_FORMAT)  # warnings while the tap starts, then ...
-            configs = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--config"]
-            tap = TapSkipcall(
-                config=[path for path in configs if path != "ENV"] or None,
-                parse_env_config="ENV" in configs,
-            )
-            logger.setLevel(logging.INFO)  # ... the one line that says the key works
-            logger.info("%s", tap.check_connection())
-            return
         TapSkipcall.cli()
     except ConfigValidationError as error:
         stop("invalid settings: " + " ".join(error.errors or [str(error)]))

@@ -1,7 +1,7 @@
 """Every use of a private singer-sdk method or attribute, in one place.
 
 The SDK offers no public hook for these needs. Each method is pinned by
-``tests/test_sdk_private.py``, which fails if the SDK renames a method or changes its
+``tests/unit/test_sdk_private.py``, which fails if the SDK renames a method or changes its
 signature, so an SDK upgrade cannot silently turn one of them into dead code.
 """
 
@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 import singer_sdk.singerlib as singer
 from singer_sdk import Stream, Tap
 from singer_sdk.helpers._util import utc_now
+from singer_sdk.streams import RESTStream
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator
 
+    import requests
     from singer_sdk.helpers.types import Context
 
 #: (class, method, parameters after ``self``) for each private method used here.
@@ -27,6 +29,7 @@ PRIVATE_METHODS: list[tuple[type, str, list[str]]] = [
     (Stream, "_write_state_message", []),
     (Stream, "_increment_stream_state", ["latest_record", "context"]),
     (Stream, "_generate_record_messages", ["record"]),
+    (RESTStream, "_request", ["prepared_request", "context"]),
 ]
 
 
@@ -34,6 +37,17 @@ def signature_of(cls: type, name: str) -> list[str]:
     """The parameter names of ``cls.name`` after ``self``."""
     method: Callable[..., object] = getattr(cls, name)
     return list(inspect.signature(method).parameters)[1:]
+
+
+def sdk_request(
+    stream: RESTStream[Any],
+) -> Callable[[requests.PreparedRequest, Context | None], requests.Response]:
+    """The SDK's one request (authenticated, timed out, in its duration metric, validated).
+
+    Private in the SDK (``RESTStream._request``); requests started ahead and probes send
+    through it, with the SDK's retries, rather than through a copy of it.
+    """
+    return stream._request
 
 
 class PlainSentenceConfig(Tap):

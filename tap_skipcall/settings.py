@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
-from tap_skipcall.client import DEFAULT_API_URL
-from tap_skipcall.incremental import SORT_STYLES
+from tap_skipcall.calls.order import SORT_STYLES
+
+DEFAULT_API_URL = "https://api-public.skipcall.app"
 
 MAX_PAGE_SIZE = 100
 MAX_CONCURRENT_REQUESTS = 32
@@ -134,8 +135,18 @@ SETTINGS = th.PropertiesList(
 )
 
 
-def config_problems(config: dict[str, Any]) -> list[str]:
+def defaults() -> dict[str, Any]:
+    """Each setting's default, from :data:`SETTINGS` (the one place defaults are written)."""
+    return {
+        name: spec["default"]
+        for name, spec in SETTINGS.to_dict()["properties"].items()
+        if "default" in spec
+    }
+
+
+def config_problems(given: dict[str, Any]) -> list[str]:
     """Every problem in the settings, one clear sentence each, before any request is sent."""
+    config = {**defaults(), **given}
     problems = []
     key = config.get("api_key")
     if not isinstance(key, str) or not key.strip():
@@ -154,15 +165,15 @@ def config_problems(config: dict[str, Any]) -> list[str]:
                 f"`start_date` {str(start)[:40]!r} is not an ISO 8601 date or "
                 "date-time, such as 2024-01-31 or 2024-01-31T00:00:00Z."
             )
-    problems.extend(_url_problems(config.get("api_url", DEFAULT_API_URL)))
-    for name, default, highest in (
-        ("page_size", 100, MAX_PAGE_SIZE),
-        ("max_concurrent_requests", DEFAULT_CONCURRENT_REQUESTS, MAX_CONCURRENT_REQUESTS),
-        ("calls_pages_ahead", 1, MAX_CONCURRENT_REQUESTS),
-        ("request_timeout", None, None),
-        ("max_requests_per_minute", None, None),
+    problems.extend(_url_problems(config["api_url"]))
+    for name, highest in (
+        ("page_size", MAX_PAGE_SIZE),
+        ("max_concurrent_requests", MAX_CONCURRENT_REQUESTS),
+        ("calls_pages_ahead", MAX_CONCURRENT_REQUESTS),
+        ("request_timeout", None),
+        ("max_requests_per_minute", None),
     ):
-        value = config.get(name, default)
+        value = config.get(name)
         if value is not None and not _whole_number(value, highest):
             limits = f"from 1 to {highest}" if highest else "of at least 1"
             problems.append(f"`{name}` must be a whole number {limits} (got {value!r}).")
@@ -179,13 +190,13 @@ def config_problems(config: dict[str, Any]) -> list[str]:
         value = config.get(name)
         if value is not None and not _is_date(value):
             problems.append(f"`{name}` {str(value)[:40]!r} is not a date such as 2024-01-31.")
-    granularity = config.get("stats_granularity", "day")
+    granularity = config["stats_granularity"]
     if granularity not in STATS_GRANULARITIES:
         problems.append(
             f"`stats_granularity` must be one of {', '.join(STATS_GRANULARITIES)} "
             f"(got {granularity!r})."
         )
-    style = config.get("sort_style", "auto")
+    style = config["sort_style"]
     if style not in SORT_STYLE_CHOICES:
         problems.append(
             f"`sort_style` must be one of {', '.join(SORT_STYLE_CHOICES)} (got {style!r})."

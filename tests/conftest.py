@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from skipcall_simulator import Dataset, RunningSimulator, Simulator, SimulatorConfig
-from tap_skipcall.client import SkipcallStream
+from tap_skipcall.client.base import SkipcallStream
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from skipcall_simulator import Fault
 from tap_skipcall.cli import main as cli
-from tap_skipcall.client import SkipcallAPIError
+from tap_skipcall.errors import SkipcallAPIError
 from tests.helpers import loaded_latest, run_tap, tap_config, visible_truth
 
 SECRET = "sk_live_do_not_print_me_0123456789"

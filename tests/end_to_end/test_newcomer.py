@@ -17,7 +17,7 @@ import yaml
 from tests.helpers import DEFAULT_STREAMS
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def meltano_bin() -> str:
@@ -101,7 +101,7 @@ def test_a_fresh_meltano_project_from_the_hub_definition_extracts_the_default_st
     assert "select" not in tap
     (select_line,) = [
         line
-        for line in readme_block("### With Meltano", "### Without Meltano")
+        for line in readme_block("### With Meltano", "### Running without Meltano")
         if line.startswith("meltano config set tap-skipcall _select")
     ]
     run(*shlex.split(select_line)[1:])

@@ -1,4 +1,4 @@
-"""The SDK's paginator interface over :class:`~tap_skipcall.incremental.CallPager`.
+"""The SDK's paginator interface over a :class:`~tap_skipcall.calls.pager.CallPager`.
 
 The pager decides; this module only turns HTTP answers into what it reads, and its
 decisions into the page tokens and query parameters the SDK sends.
@@ -12,18 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.pagination import BaseAPIPaginator
 
-from tap_skipcall.client import positive_int
+from tap_skipcall.calls.pager import PaginationError
+from tap_skipcall.calls.rows import REPLICATION_KEY, Answer, rows_of
+from tap_skipcall.client.pages import positive_int
 from tap_skipcall.errors import SkipcallAPIError
-from tap_skipcall.incremental import (
-    Answer,
-    CallPager,
-    PageRequest,
-    PaginationError,
-    Probe,
-    Verdict,
-    rows_of,
-)
-from tap_skipcall.transport import json_body
+from tap_skipcall.network.body import json_body
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -33,8 +26,12 @@ else:
 if TYPE_CHECKING:
     import requests
 
+    from tap_skipcall.calls.pager import CallPager
+    from tap_skipcall.calls.position import PageRequest, Verdict
+    from tap_skipcall.calls.rows import Probe
 
-class NewestFirstPaginator(BaseAPIPaginator[PageRequest]):
+
+class NewestFirstPaginator(BaseAPIPaginator["PageRequest"]):
     """Relays each answer to the pager once, and its plan back to the SDK."""
 
     def __init__(self, pager: CallPager) -> None:
@@ -58,12 +55,12 @@ class NewestFirstPaginator(BaseAPIPaginator[PageRequest]):
     @override
     def has_more(self, response: requests.Response) -> bool:
         """Whether the pager planned another page."""
-        return self.verdict is not None and self.verdict.next is not None
+        return self.verdict is not None and self.verdict.next_page is not None
 
     @override
     def get_next(self, response: requests.Response) -> PageRequest | None:
         """The page the pager chose."""
-        return self.verdict.next if self.verdict else None
+        return self.verdict.next_page if self.verdict else None
 
 
 def answer_of(response: requests.Response) -> Answer:
@@ -86,5 +83,10 @@ def sort_params(style: str, field: str, order: str) -> dict[str, str]:
 
 
 def page_query(page: PageRequest) -> dict[str, Any]:
-    """Page number and newest-first order, in the page's wire form of ``sort``."""
-    return {"page": page.number, **sort_params(page.sort_style, "updatedAt", "desc")}
+    """Page number, newest first in the page's wire form of ``sort`` (if any), its limit."""
+    query: dict[str, Any] = {"page": page.number}
+    if page.sort_style is not None:
+        query.update(sort_params(page.sort_style, REPLICATION_KEY, "desc"))
+    if page.limit is not None:
+        query["limit"] = page.limit
+    return query

@@ -65,11 +65,13 @@ def test_a_misspelled_setting_is_named_with_the_one_meant(make_simulator, tmp_pa
 
 
 @pytest.mark.slow  # a subprocess each
-def test_connection_test_is_one_line_and_one_request(make_simulator, tmp_path):
+@pytest.mark.parametrize("form", ["two words", "one word"])
+def test_connection_test_is_one_line_and_one_request(make_simulator, tmp_path, form):
     sim = make_simulator(n_calls=40)
     config = tmp_path / "config.json"
     config.write_text(json.dumps(tap_config(sim)))
-    completed = tap("--config", str(config), "--test")
+    options = ["--config", str(config)] if form == "two words" else [f"--config={config}"]
+    completed = tap(*options, "--test")
     assert completed.returncode == 0
     assert "ERROR" not in completed.stderr
     lines = [line for line in completed.stderr.splitlines() if line.strip()]

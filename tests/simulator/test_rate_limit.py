@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tap_skipcall.ratelimit import RequestBudget, seconds_until_reset
+from tap_skipcall.network.budget import RequestBudget, seconds_until_reset
 from tests.helpers import run_tap, tap_config, visible_truth
 
 
@@ -151,7 +151,7 @@ def test_a_short_live_window_is_used_fully_without_any_429(make_simulator):
 def test_max_requests_per_minute_caps_the_tap(make_simulator, monkeypatch):
     clock = FakeClock(time.time())
     monkeypatch.setattr(
-        "tap_skipcall.ratelimit.time", SimpleNamespace(time=clock, sleep=clock.sleep)
+        "tap_skipcall.network.budget.time", SimpleNamespace(time=clock, sleep=clock.sleep)
     )
     sim = make_simulator(n_calls=500)
     result = run_tap(tap_config(sim, max_requests_per_minute=2), select=["calls"])

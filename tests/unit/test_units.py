@@ -7,10 +7,10 @@ import json
 import pytest
 import requests
 
+from tap_skipcall.calls.paginator import sort_params
+from tap_skipcall.calls.progress import Progress
 from tap_skipcall.errors import error_detail, explain_client_error, redact
-from tap_skipcall.pagination import sort_params
-from tap_skipcall.progress import Progress
-from tap_skipcall.transport import Transport
+from tap_skipcall.network.transport import Transport
 
 
 def answer(status: int, body: object) -> requests.Response:

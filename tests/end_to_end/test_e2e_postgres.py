@@ -25,7 +25,7 @@ import pytest
 from tests.helpers import ALL_STREAMS, DEFAULT_STREAMS, tap_config, visible_truth
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = os.environ.get("SKIPCALL_REQUIRE_E2E") == "1"
 
 
@@ -247,7 +247,7 @@ def test_meltano_run_loads_every_default_stream_into_postgres(make_simulator, po
 
 
 def test_meltano_run_with_every_stream_selected_loads_them_all(make_simulator, postgres, meltano):
-    from tests.test_streams import minimum_requests
+    from tests.simulator.test_streams import minimum_requests
 
     sim = make_simulator(n_calls=400)
     schema = "every_stream"

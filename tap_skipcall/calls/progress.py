@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import logging
 
-    from tap_skipcall.transport import Transport
+    from tap_skipcall.network.transport import Transport
 
 #: At most one progress line per stream this often (the last one is always written).
 EVERY_SECONDS = 10.0

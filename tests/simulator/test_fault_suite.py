@@ -1,10 +1,10 @@
-"""Runs the fault suite (tests/fault_suite.py) and prints its table into the test output."""
+"""Runs the fault suite (tests/simulator/fault_suite.py) and prints its table."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.fault_suite import CASES, CHURN, PAGE_SIZE, run_suite, table
+from tests.simulator.fault_suite import CASES, CHURN, PAGE_SIZE, run_suite, table
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 """The fault suite: every case ends with what was loaded compared to the simulator's truth.
 
-    .venv/bin/python -m tests.fault_suite        # prints the table (also run by the tests)
+    .venv/bin/python -m tests.simulator.fault_suite [--write]   # the table (--write: into docs)
 
 Each case syncs 1,500 changed calls of 3,000 under a fault (or data moving mid-sync, or the
 tap killed and resumed from the last STATE it wrote), then runs one clean incremental sync,
@@ -31,10 +31,10 @@ from skipcall_simulator import (
     Simulator,
     SimulatorConfig,
 )
-from tap_skipcall.client import SkipcallStream
+from tap_skipcall.client.base import SkipcallStream
 from tests.helpers import SyncResult, catalog_selecting, run_tap, visible_truth
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 N_CALLS = 3000
 PAGE_SIZE = 100
 
@@ -303,4 +303,9 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as directory:
         results = run_suite(Path(directory))
     print(table(results))
+    if "--write" in sys.argv:
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from doc_blocks import replace_block
+
+        replace_block(ROOT / "docs/measurements.md", "fault suite", table(results))
     sys.exit(0 if all(o.lost == o.stale == 0 for o in results) else 1)

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from referencing import Registry, Resource
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HUB = ROOT / "meltano-hub"
 sys.path.insert(0, str(ROOT / "scripts"))
 import hub_definition  # noqa: E402

@@ -13,7 +13,7 @@ import yaml
 
 from tap_skipcall.settings import SETTINGS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OWN = SETTINGS.to_dict()["properties"]
 OWN_SETTINGS = list(OWN)
 

@@ -8,15 +8,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tap_skipcall.incremental import (
-    Answer,
+from tap_skipcall.calls.pager import CallPager, PaginationError
+from tap_skipcall.calls.position import PageRequest
+from tap_skipcall.calls.rows import Answer, Probe, Row
+from tap_skipcall.calls.state import (
     Bookmark,
-    CallPager,
     Checkpoint,
-    PageRequest,
-    PaginationError,
-    Probe,
-    Row,
+    UpdatedRange,
     delivered,
     read_state,
     state_problem,
@@ -34,6 +32,11 @@ def stamp(minute: int) -> str:
 
 def row(call_id: str, minute: int) -> Row:
     return Row.of({"id": call_id, "updatedAt": stamp(minute)})
+
+
+def make_pager(**settings) -> CallPager:
+    """A pager as the stream builds one, ``sort_style`` auto unless given."""
+    return CallPager(**{"sort_style": "auto", **settings})
 
 
 def newest_first(n: int, *, prefix: str = "c") -> list[Row]:
@@ -74,18 +77,18 @@ class ListModel:
         while stop_after is None or len(self.served) < stop_after:
             answer = self.answer(pager.current.number)
             verdict = pager.read(answer)
-            if verdict.emit:
-                self.emitted += [r.id for r in answer.rows if r.id not in verdict.skip]
+            if verdict.keep_rows:
+                self.emitted += [r.id for r in answer.rows if r.id not in verdict.already_delivered]
             if verdict.checkpoint:
                 self.checkpoints.append(verdict.checkpoint)
-            if verdict.next is None:
+            if verdict.next_page is None:
                 break
         return pager
 
 
 def test_a_backfill_reads_every_page_once_and_caps_the_bookmark_at_the_first_page():
     model = ListModel(newest_first(95))
-    pager = model.sync(CallPager(bookmark=Bookmark(), page_size=10))
+    pager = model.sync(make_pager(bookmark=Bookmark(), page_size=10))
     assert model.served == list(range(1, 11))
     assert sorted(model.emitted) == sorted(r.id for r in model.rows)
     assert pager.final_bookmark() == Bookmark(stamp(94), frozenset({"c0094"}))
@@ -106,7 +109,7 @@ def test_incremental_stops_at_the_first_page_below_the_bookmark(
 ):
     model = ListModel(newest_first(95))
     bookmark = Bookmark(stamp(bookmark_minute), frozenset(ids))
-    model.sync(CallPager(bookmark=bookmark, page_size=10))
+    model.sync(make_pager(bookmark=bookmark, page_size=10))
     assert model.served == pages
     assert len(model.emitted) == emitted
 
@@ -118,7 +121,7 @@ def test_rows_pushed_onto_the_next_page_by_updates_keep_the_order_trusted():
                 model.update(call_id)
 
     model = ListModel(newest_first(95), between=churn)
-    pager = model.sync(CallPager(bookmark=Bookmark(stamp(20)), page_size=10))
+    pager = model.sync(make_pager(bookmark=Bookmark(stamp(20)), page_size=10))
     assert pager.ordered  # the repeats on page 3 are recognised, not taken for disorder
     assert model.served == [1, 2, 3, 4, 5, 6, 7, 8]
     # Every call at or after the bookmark was emitted, except the three that moved above
@@ -139,14 +142,14 @@ def test_rows_pushed_onto_the_next_page_by_updates_keep_the_order_trusted():
 def test_sort_styles_are_probed_on_page_one_and_dropped_pages_not_emitted(
     rows, styles_served, ordered
 ):
-    pager = CallPager(bookmark=Bookmark(), page_size=10)
+    pager = make_pager(bookmark=Bookmark(), page_size=10)
     seen = []
     while True:
         seen.append(pager.current.sort_style)
         verdict = pager.read(Answer(rows, limit=10, total=3))
-        if verdict.next is None:
+        if verdict.next_page is None:
             break
-        assert verdict.emit is False  # a probe page is dropped, never emitted twice
+        assert verdict.keep_rows is False  # a probe page is dropped, never emitted twice
     assert seen == styles_served
     assert pager.ordered is ordered
 
@@ -155,7 +158,7 @@ def test_order_broken_across_pages_reads_every_page_instead_of_stopping():
     rows = newest_first(30)
     rows[10] = row("intruder", 200)  # page 2 starts newer than page 1 ended, unseen id
     model = ListModel(rows)
-    pager = model.sync(CallPager(bookmark=Bookmark(stamp(5)), page_size=10))
+    pager = model.sync(make_pager(bookmark=Bookmark(stamp(5)), page_size=10))
     assert not pager.ordered
     assert model.served == [1, 2, 3]  # no early stop at the bookmark
     assert model.checkpoints[-1:] == [model.checkpoints[0]]  # none after the order broke
@@ -168,14 +171,14 @@ def test_rows_leaving_the_list_make_the_pager_step_back():
             model.hide("c0048")
 
     model = ListModel(newest_first(50), between=hide)
-    model.sync(CallPager(bookmark=Bookmark(), page_size=10))
+    model.sync(make_pager(bookmark=Bookmark(), page_size=10))
     # total shrank by 2 when page 3 was served: page 2 is read again, then 3 onwards.
     assert model.served[:4] == [1, 2, 3, 2]
     assert set(model.emitted) >= {r.id for r in model.rows}
 
 
 def test_a_page_shorter_than_total_promises_is_an_error_not_a_silent_skip():
-    pager = CallPager(bookmark=Bookmark(), page_size=10)
+    pager = make_pager(bookmark=Bookmark(), page_size=10)
     pager.read(Answer(newest_first(10), limit=10, total=40))
     with pytest.raises(PaginationError, match="stopping rather than skipping rows"):
         pager.read(Answer(newest_first(3, prefix="x"), limit=10, total=40))
@@ -197,13 +200,13 @@ def test_a_page_shorter_than_total_promises_is_an_error_not_a_silent_skip():
 )
 def test_delivered(minute, call_id, expected):
     bookmark = Bookmark(stamp(20), frozenset({"known"}))
-    checkpoint = Checkpoint(stamp(50), stamp(30), frozenset({"seen"}), 100, stamp(20))
+    checkpoint = Checkpoint(UpdatedRange(stamp(30), stamp(50), frozenset({"seen"})), 100, stamp(20))
     assert delivered(row(call_id, minute), bookmark, checkpoint) is expected
 
 
 def interrupted(model: ListModel, bookmark: Bookmark, pages: int) -> Checkpoint:
     """Run a sync for ``pages`` pages and return the last checkpoint it stated."""
-    model.sync(CallPager(bookmark=bookmark, page_size=model.size), stop_after=pages)
+    model.sync(make_pager(bookmark=bookmark, page_size=model.size), stop_after=pages)
     return model.checkpoints[-1]
 
 
@@ -214,7 +217,7 @@ def test_resume_reads_the_head_then_lands_where_the_interrupted_run_stopped(kill
     checkpoint = interrupted(model, bookmark, killed_after)
     first_run = list(model.emitted)
     model.served, model.emitted = [], []
-    pager = model.sync(CallPager(bookmark=bookmark, resume=checkpoint, page_size=10))
+    pager = model.sync(make_pager(bookmark=bookmark, resume=checkpoint, page_size=10))
     # Page 1 (the head), then the page that ended the interrupted run, then the rest.
     landing = [killed_after] if killed_after > 1 else []
     assert model.served == [1, *landing, *range(killed_after + 1, 11)]
@@ -232,7 +235,7 @@ def test_resume_steps_back_when_rows_it_delivered_moved_to_the_head():
     for m in [*range(48, 40, -1), *range(60, 54, -1)]:  # and 14 delivered rows leave the list
         model.hide(f"c{m:04d}")
     model.served, model.emitted = [], []
-    model.sync(CallPager(bookmark=bookmark, resume=checkpoint, page_size=10))
+    model.sync(make_pager(bookmark=bookmark, resume=checkpoint, page_size=10))
     # Its last row (minute 40) moved up from position 59 to 45: page 6 starts past it.
     assert model.served == [1, 6, 5, 6, 7, 8, 9]  # 86 rows left: 9 pages
     # The new versions of the moved calls, and what the interrupted run had not reached.
@@ -247,12 +250,12 @@ def test_a_resume_of_a_resume_finishes_with_nothing_lost():
     emitted |= set(model.emitted)
     model.update("c0150")
     model.served, model.emitted, model.checkpoints = [], [], []
-    model.sync(CallPager(bookmark=bookmark, resume=checkpoint, page_size=10), stop_after=8)
+    model.sync(make_pager(bookmark=bookmark, resume=checkpoint, page_size=10), stop_after=8)
     emitted |= set(model.emitted)
     second = model.checkpoints[-1]
-    assert second.reached < checkpoint.reached  # it got further down before dying
+    assert second.delivered.start < checkpoint.delivered.start  # it got further down before dying
     model.served, model.emitted = [], []
-    pager = model.sync(CallPager(bookmark=bookmark, resume=second, page_size=10))
+    pager = model.sync(make_pager(bookmark=bookmark, resume=second, page_size=10))
     emitted |= set(model.emitted)
     assert {r.id for r in model.rows if r.at and r.at > T0} <= emitted
     assert pager.final_bookmark().value == stamp(10_001)
@@ -321,7 +324,9 @@ def batched_sync(model: ListModel, pager: CallPager, *, during=None) -> list[str
         answer = model.answer(pager.current.number)
         verdict = pager.read(answer)
         model.checkpoints.append(verdict.checkpoint)
-        model.emitted += [r.id for r in answer.rows if verdict.emit and r.id not in verdict.skip]
+        model.emitted += [
+            r.id for r in answer.rows if verdict.keep_rows and r.id not in verdict.already_delivered
+        ]
         batch = pager.batch_after(verdict)
         while batch:
             answers = {}
@@ -338,21 +343,25 @@ def batched_sync(model: ListModel, pager: CallPager, *, during=None) -> list[str
                 verdict = pager.read(answers[request.number], probe)
                 model.checkpoints.append(verdict.checkpoint)
                 rows = answers[request.number].rows
-                model.emitted += [r.id for r in rows if verdict.emit and r.id not in verdict.skip]
-                if verdict.next != PageRequest(request.number + 1, request.sort_style):
+                model.emitted += [
+                    r.id
+                    for r in rows
+                    if verdict.keep_rows and r.id not in verdict.already_delivered
+                ]
+                if verdict.next_page != PageRequest(request.number + 1, request.sort_style):
                     break
-            batch = pager.batch_after(verdict) if verdict.next else []
-        if verdict.next is None:
+            batch = pager.batch_after(verdict) if verdict.next_page else []
+        if verdict.next_page is None:
             return probes
 
 
 def test_a_batch_is_trusted_when_nothing_moved_while_it_was_served():
     model = ListModel(newest_first(200))
-    pager = CallPager(bookmark=Bookmark(), page_size=10, pages_ahead=8)
+    pager = make_pager(bookmark=Bookmark(), page_size=10, pages_ahead=8)
     probes = batched_sync(model, pager)
     assert sorted(model.emitted) == sorted(r.id for r in model.rows)  # each once
-    assert pager.batches == 3  # pages 2-9, 10-17, 18-20
-    assert pager.batches_read_again == 0
+    assert pager.position.batching.batches == 3  # pages 2-9, 10-17, 18-20
+    assert pager.position.batching.read_again == 0
     assert len(probes) == 3  # one request more per batch
     assert sorted(model.served) == list(range(1, 21))  # every page once
     # A checkpoint never claims a batch before its probe: pages 2-8 keep page 1's.
@@ -369,9 +378,9 @@ def test_a_batch_served_while_a_call_moved_is_read_again_one_page_at_a_time():
             model.update("c0050")
 
     model = ListModel(newest_first(200))
-    pager = CallPager(bookmark=Bookmark(), page_size=10, pages_ahead=8)
+    pager = make_pager(bookmark=Bookmark(), page_size=10, pages_ahead=8)
     batched_sync(model, pager, during=update_below)
-    assert pager.batches_read_again == 1
+    assert pager.position.batching.read_again == 1
     assert model.served[:9] == [1, 9, 8, 7, 6, 5, 4, 3, 2]  # the batch, served backwards
     assert model.served[9:17] == [2, 3, 4, 5, 6, 7, 8, 9]  # then read again, in order
     expected = {r.id for r in model.rows} - {"c0050"}  # its new version is the next run's
@@ -390,6 +399,6 @@ def test_trusting_such_a_batch_would_lose_a_row():
 
 
 def test_no_batch_in_an_incremental_run_or_a_resume():
-    pager = CallPager(bookmark=Bookmark(stamp(5)), page_size=10, pages_ahead=8)
+    pager = make_pager(bookmark=Bookmark(stamp(5)), page_size=10, pages_ahead=8)
     verdict = pager.read(Answer(newest_first(10, prefix="a"), limit=10, total=100))
     assert pager.batch_after(verdict) == []

@@ -19,7 +19,7 @@ from tap_skipcall.streams import STREAM_TYPES
 from tap_skipcall.tap import TapSkipcall
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

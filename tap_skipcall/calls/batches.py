@@ -1,0 +1,105 @@
+"""Pages of a backfill read together, trusted only once a probe shows nothing moved.
+
+Pages served together may be served in any order, and a call updated between two of them
+can carry a row across their boundary, read by neither. So a batch is trusted only if a
+probe of the list's head, read after its last page, equals the one read before it;
+otherwise its pages are read again, one at a time, from the :class:`Cursor` it started
+from. Only a backfill of an ordered list reads batches (an incremental run stops at the
+bookmark, a resumed one lands by single pages).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from tap_skipcall.calls.position import PageRequest, Position, Verdict
+
+if TYPE_CHECKING:
+    from tap_skipcall.calls.position import Cursor
+    from tap_skipcall.calls.rows import Probe
+    from tap_skipcall.calls.state import Checkpoint
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Pages ``first`` to ``last`` requested together; ``before`` is where reading them began."""
+
+    first: int
+    last: int
+    #: What held before the batch: no checkpoint claims more until the batch is trusted.
+    checkpoint: Checkpoint | None
+    before: Cursor
+
+
+@dataclass(frozen=True)
+class Batching:
+    """The batches of one sync: the size asked for, the probe to compare, the open batch."""
+
+    pages_ahead: int = 1
+    reference: Probe | None = None
+    open: Batch | None = None
+    #: Pages up to this one are read one at a time (a batch of them was read again).
+    one_at_a_time_until: int = 0
+    batches: int = 0
+    read_again: int = 0
+
+
+def open_batch(
+    position: Position, verdict: Verdict, *, backfill: bool
+) -> tuple[list[PageRequest], Position]:
+    """Pages to request together from the next one on (empty: just it), and the position."""
+    batching, after, cursor = position.batching, verdict.next_page, position.cursor
+    total, size = cursor.total, position.size
+    if (
+        batching.pages_ahead <= 1
+        or after is None
+        or batching.open is not None
+        or not backfill
+        or not position.ordered
+        or total is None
+        or batching.reference is None
+        or after.number <= batching.one_at_a_time_until
+        or after.number != cursor.next_page_number(size)
+    ):
+        return [], position
+    last = min(after.number + batching.pages_ahead - 1, math.ceil(total / size))
+    if last <= after.number:
+        return [], position
+    batch = Batch(after.number, last, verdict.checkpoint, cursor)
+    batching = replace(batching, open=batch, batches=batching.batches + 1)
+    pages = [PageRequest(number, after.sort_style) for number in range(after.number, last + 1)]
+    return pages, replace(position, batching=batching)
+
+
+def wants_probe(position: Position) -> bool:
+    """Whether the page about to be read ends a batch (then read a probe after it)."""
+    batch = position.batching.open
+    return batch is not None and position.page.number == batch.last
+
+
+def settle(
+    position: Position, page: PageRequest, verdict: Verdict, probe: Probe | None
+) -> tuple[Verdict, Position]:
+    """The verdict on a page of an open batch: trusted, pending, or the batch read again."""
+    batching = position.batching
+    batch = batching.open
+    if batch is None:
+        return verdict, position
+    if page.number == batch.last and probe is not None and probe == batching.reference:
+        return verdict, replace(position, batching=replace(batching, open=None))
+    planned = verdict.next_page
+    if page.number < batch.last and planned is not None and planned.number == page.number + 1:
+        return replace(verdict, checkpoint=batch.checkpoint), position  # not trusted yet
+    # The list moved while the batch was served (or the plan left it): read it again.
+    batching = replace(
+        batching,
+        open=None,
+        reference=probe or batching.reference,
+        one_at_a_time_until=batch.last,
+        read_again=batching.read_again + 1,
+    )
+    again = PageRequest(batch.first, page.sort_style)
+    position = replace(position, cursor=batch.before, batching=batching)
+    return replace(verdict, next_page=again, checkpoint=batch.checkpoint), position

@@ -1,0 +1,239 @@
+"""Plans the pages of one sync of calls: the no-loss algorithm, no HTTP, no SDK.
+
+Calls are read from ``GET /v1/calls`` sorted by ``updatedAt``, newest first. Page numbers
+are offsets into a list that moves while it is read:
+
+* A call created or updated mid-sync jumps to the head of the list: rows behind it shift to
+  later pages and are at worst read twice, never skipped. The moved call is newer than the
+  bookmark this sync saves (the newest ``updatedAt`` of its **first** page), so the next
+  sync reads it.
+* A call that leaves the list (if the API hides soft-deleted calls) shifts later rows to
+  earlier pages, and one could slip past a page boundary. ``total`` shrinks when that
+  happens, and the pager steps back to re-read them (:meth:`Cursor.seen_total`).
+* The order is checked on every page (:mod:`~tap_skipcall.calls.order`). Paging stops at
+  the bookmark only while it has held; otherwise every page is read.
+* After every page the pager states a checkpoint: the range of ``updatedAt`` delivered.
+  A run started from it resumes (:mod:`~tap_skipcall.calls.resume`).
+* A backfill may read pages together (:mod:`~tap_skipcall.calls.batches`).
+
+The server's ``updatedAt`` is assumed never to go backwards (a database clock); every
+guarantee above rests on it, as it does for any ``updatedAt`` bookmark.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from tap_skipcall.calls import batches
+from tap_skipcall.calls.batches import Batching
+from tap_skipcall.calls.order import next_style, styles_to_try
+from tap_skipcall.calls.position import PageRequest, Position, Verdict
+from tap_skipcall.calls.resume import (
+    ResumeProgress,
+    checkpoint_of,
+    extend_delivered,
+    landed_inside,
+    landing_page,
+)
+from tap_skipcall.calls.rows import Edge, Probe, ids_at
+from tap_skipcall.calls.state import Bookmark, delivered
+
+if TYPE_CHECKING:
+    from tap_skipcall.calls.rows import Answer
+    from tap_skipcall.calls.state import Checkpoint
+
+logger = logging.getLogger("tap-skipcall")
+
+
+class PaginationError(RuntimeError):
+    """The list answered in a way that paging past could lose rows."""
+
+
+class CallPager:
+    """Feed it each answer with :meth:`read`; it says what to write and what to read next.
+
+    What it was given (the bookmark, the checkpoint to resume, the settings) never changes;
+    everything that moves is :attr:`position`, one immutable value replaced per page.
+    """
+
+    def __init__(
+        self,
+        *,
+        bookmark: Bookmark,
+        resume: Checkpoint | None = None,
+        page_size: int,
+        sort_style: str,
+        pages_ahead: int = 1,
+    ) -> None:
+        self.bookmark = bookmark
+        self.resume = resume
+        self.page_size = page_size
+        self.styles = styles_to_try(sort_style)
+        self.position = Position(
+            page=PageRequest(1, self.styles[0]),
+            resume=ResumeProgress.starting_from(resume),
+            batching=Batching(pages_ahead=pages_ahead),
+            size=page_size,
+        )
+
+    @property
+    def current(self) -> PageRequest:
+        """The page to read next."""
+        return self.position.page
+
+    @property
+    def ordered(self) -> bool:
+        """Whether every page so far came back newest first."""
+        return self.position.ordered
+
+    def read(self, answer: Answer, probe: Probe | None = None) -> Verdict:
+        """Plan the next page from this answer to :attr:`current`.
+
+        ``probe`` is the head of the list read after the last page of a batch was served
+        (:meth:`wants_probe`).
+        """
+        page = self.position.page
+        verdict, position = self._plan(page, answer)
+        batching = position.batching
+        if page.number == 1 and verdict.keep_rows and batching.reference is None:
+            position = replace(position, batching=replace(batching, reference=Probe.of(answer)))
+        verdict, position = batches.settle(position, page, verdict, probe)
+        if verdict.next_page is not None:
+            position = replace(position, page=verdict.next_page)
+        self.position = position
+        return verdict
+
+    def batch_after(self, verdict: Verdict) -> list[PageRequest]:
+        """Pages to request together after this verdict (empty: just the next one)."""
+        backfill = self.bookmark.at is None and self.resume is None
+        pages, self.position = batches.open_batch(self.position, verdict, backfill=backfill)
+        return pages
+
+    def wants_probe(self) -> bool:
+        """Whether the page about to be read ends a batch (then read a probe after it)."""
+        return batches.wants_probe(self.position)
+
+    def final_bookmark(self) -> Bookmark:
+        """The bookmark a completed sync saves: the newest instant read, and its calls."""
+        newest, mark = self.position.newest, self.bookmark.at
+        if newest is None or (mark is not None and newest.at < mark):
+            return self.bookmark
+        ids = newest.ids
+        if mark == newest.at:
+            ids |= self.bookmark.ids
+        if self.resume is not None and self.resume.delivered.start_at == newest.at:
+            ids |= self.resume.delivered.ids_at_start
+        return Bookmark(newest.value, ids)
+
+    # -- one page ----------------------------------------------------------------------
+
+    def _plan(self, page: PageRequest, answer: Answer) -> tuple[Verdict, Position]:
+        """The verdict on one page, and the position after it."""
+        position = replace(self.position, size=answer.limit or self.page_size)
+        if not position.cursor.memory.in_order(page.number, answer):
+            style = next_style(self.styles, page.sort_style) if page.number == 1 else None
+            if style is not None:
+                logger.info(
+                    "Calls did not come back sorted with sort style %r; trying %r.",
+                    page.sort_style,
+                    style,
+                )
+                return Verdict.drop_page(PageRequest(1, style)), position
+            if position.ordered:
+                logger.warning(
+                    "Skipcall did not return calls sorted by updatedAt (sort style %r), so "
+                    "this sync reads every page instead of stopping at the bookmark. Set "
+                    "`sort_style` to the form your API accepts to make incremental syncs cheap.",
+                    page.sort_style,
+                )
+            position = replace(
+                position, ordered=False, resume=replace(position.resume, landing=None)
+            )
+        position = replace(position, cursor=position.cursor.seen_total(answer.total))
+        if position.resume.landing == page.number:
+            landed, position = self._check_landing(page, answer, position)
+            if landed is not None:
+                return landed, position
+        if not answer.rows:
+            return Verdict(True, frozenset(), None, self._checkpoint(position)), position
+        return self._deliver(page, answer, position)
+
+    def _check_landing(
+        self, page: PageRequest, answer: Answer, position: Position
+    ) -> tuple[Verdict | None, Position]:
+        """On the page a resume jumped to: go on from it, or step back (a verdict)."""
+        assert self.resume is not None
+        position = replace(position, resume=replace(position.resume, landing=None))
+        if landed_inside(answer.stamps, self.resume, ordered=position.ordered):
+            # Everything between the head read so far and this page was delivered.
+            start = (page.number - 1) * position.size
+            cursor = replace(position.cursor, rows_delivered=start)
+            return None, replace(position, cursor=cursor)
+        # Landed past what was delivered (rows moved up): step back one page.
+        back = page.number - 1
+        if (back - 1) * position.size > position.cursor.rows_delivered:
+            position = replace(position, resume=replace(position.resume, landing=back))
+            return Verdict.drop_page(PageRequest(back, page.sort_style)), position
+        return Verdict.drop_page(self._next_after(page, position, answer.total)), position
+
+    def _deliver(
+        self, page: PageRequest, answer: Answer, position: Position
+    ) -> tuple[Verdict, Position]:
+        """A page whose rows are written: what it adds to the position, and where next."""
+        rows, stamps, size = answer.rows, answer.stamps, position.size
+        start = (page.number - 1) * size
+        cursor = position.cursor
+        contiguous = start <= cursor.rows_delivered
+        if contiguous:
+            cursor = replace(cursor, rows_delivered=max(cursor.rows_delivered, start + len(rows)))
+        cursor = replace(cursor, memory=cursor.memory.after(page.number, answer))
+        newest = position.newest
+        if stamps:
+            newest = newest or Edge.newest_of(rows)
+            newest = newest.with_ids(ids_at(rows, newest.at))
+        position = replace(position, cursor=cursor, newest=newest)
+        skip = frozenset(row.id for row in rows if delivered(row, self.bookmark, self.resume))
+        if contiguous and position.ordered and stamps:
+            oldest, progress = extend_delivered(
+                cursor.oldest_delivered, Edge.oldest_of(rows), position.resume, self.resume
+            )
+            cursor = replace(cursor, oldest_delivered=oldest)
+            position = replace(position, cursor=cursor, resume=progress)
+        checkpoint = self._checkpoint(position)
+
+        def done() -> tuple[Verdict, Position]:
+            return Verdict(True, skip, None, checkpoint), position
+
+        mark, total = self.bookmark.at, answer.total
+        if contiguous and position.ordered and mark is not None and stamps and stamps[-1] < mark:
+            # Everything further down is older than the bookmark. Only when nothing before
+            # this page is unread: rows that slid back past a page boundary come first.
+            return done()
+        if total is not None and cursor.rows_delivered >= total:
+            return done()
+        if total is None and len(rows) < size:
+            return done()
+        landing = landing_page(position, self.resume, total)
+        if landing is not None and landing > cursor.next_page_number(size):
+            progress = replace(position.resume, landing=landing, jumped=True)
+            position = replace(position, resume=progress)
+            return Verdict(True, skip, PageRequest(landing, page.sort_style), checkpoint), position
+        next_page = self._next_after(page, position, total)
+        return Verdict(True, skip, next_page, checkpoint), position
+
+    def _next_after(self, page: PageRequest, position: Position, total: int | None) -> PageRequest:
+        """The first page not wholly delivered; an error if that is the page just read."""
+        number = position.cursor.next_page_number(position.size)
+        if number == page.number:
+            msg = (
+                f"Skipcall answered page {page.number} of calls with fewer rows than "
+                f"{position.size} although `total` says {total}; stopping rather than "
+                "skipping rows. Run the sync again; if this repeats, lower `page_size`."
+            )
+            raise PaginationError(msg)
+        return PageRequest(number, page.sort_style)
+
+    def _checkpoint(self, position: Position) -> Checkpoint | None:
+        return checkpoint_of(position, self.resume, self.bookmark)

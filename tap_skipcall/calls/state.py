@@ -1,0 +1,180 @@
+"""The calls state: what a completed sync and an unfinished one delivered, read and written.
+
+``bookmarks.calls`` holds the SDK's ``replication_key``/``replication_key_value``, the ids
+delivered at that instant (``ids_at_bookmark``) and the checkpoint of an unfinished sync
+(``resume``). The JSON key names are those of earlier versions, so their states still load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tap_skipcall.calls.rows import REPLICATION_KEY, parse_timestamp
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from tap_skipcall.calls.rows import Row
+
+IDS_AT_BOOKMARK = "ids_at_bookmark"
+RESUME = "resume"
+
+
+class StateError(ValueError):
+    """The state given to the tap is not one it can resume from."""
+
+
+@dataclass(frozen=True)
+class Bookmark:
+    """What the last completed sync delivered: every call up to ``value``, at ``value`` ``ids``."""
+
+    value: str | None = None
+    ids: frozenset[str] = frozenset()
+
+    @property
+    def at(self) -> datetime | None:
+        """The bookmark as a moment."""
+        return parse_timestamp(self.value)
+
+    def holds(self, row: Row) -> bool:
+        """Whether this version of the call is older than the bookmark, or was delivered at it."""
+        mark = self.at
+        return (
+            mark is not None
+            and row.at is not None
+            and (row.at < mark or (row.at == mark and row.id in self.ids))
+        )
+
+
+@dataclass(frozen=True)
+class UpdatedRange:
+    """A half-open range of ``updatedAt``: (``start``, ``end``].
+
+    It holds the calls updated inside it, and those at exactly ``start`` named in
+    ``ids_at_start``.
+    """
+
+    start: str
+    end: str
+    ids_at_start: frozenset[str]
+
+    @property
+    def start_at(self) -> datetime:
+        """The lower end as a moment."""
+        return parse_timestamp(self.start)  # type: ignore[return-value]  # checked on load
+
+    @property
+    def end_at(self) -> datetime:
+        """The upper end as a moment."""
+        return parse_timestamp(self.end)  # type: ignore[return-value]  # checked on load
+
+    def holds(self, row: Row) -> bool:
+        """Whether this version of the call is in the range."""
+        at = row.at
+        if at is None:
+            return False
+        return self.start_at < at <= self.end_at or (
+            at == self.start_at and row.id in self.ids_at_start
+        )
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What an unfinished sync delivered: the calls in ``delivered``.
+
+    ``rows_read`` is how far down the list that sync had read (where a resume lands) and
+    ``since`` the bookmark it started from: a checkpoint only applies on top of that one.
+    """
+
+    delivered: UpdatedRange
+    rows_read: int
+    since: str | None
+
+    def as_state(self) -> dict[str, Any]:
+        """The ``resume`` entry of the calls state (``cap`` is the range's end)."""
+        return {
+            "cap": self.delivered.end,
+            "reached": self.delivered.start,
+            "ids_at_reached": sorted(self.delivered.ids_at_start),
+            "rows_read": self.rows_read,
+            "since": self.since,
+        }
+
+    @classmethod
+    def from_state(cls, entry: Any, since: str | None) -> Checkpoint | None:
+        """The checkpoint in a ``resume`` entry, or None if absent, unreadable or stale."""
+        if not isinstance(entry, dict):
+            return None
+        end, start = entry.get("cap"), entry.get("reached")
+        ids, rows = entry.get("ids_at_reached"), entry.get("rows_read")
+        end_at, start_at = parse_timestamp(end), parse_timestamp(start)
+        if (
+            end_at is None
+            or start_at is None
+            or not isinstance(ids, list)
+            or not isinstance(rows, int)
+            or entry.get("since") != since
+            or start_at > end_at
+        ):
+            return None
+        delivered = UpdatedRange(str(start), str(end), frozenset(map(str, ids)))
+        return cls(delivered, max(rows, 0), since)
+
+
+def delivered(row: Row, bookmark: Bookmark, checkpoint: Checkpoint | None) -> bool:
+    """Whether an earlier run already delivered this version of the call."""
+    return bookmark.holds(row) or (checkpoint is not None and checkpoint.delivered.holds(row))
+
+
+def read_state(
+    state: Mapping[str, Any], start_date: str | None
+) -> tuple[Bookmark, Checkpoint | None]:
+    """The bookmark (or ``start_date``) and the checkpoint to resume from, from a calls state."""
+    saved = state.get("replication_key_value")
+    if saved is not None:
+        bookmark = Bookmark(str(saved), frozenset(map(str, state.get(IDS_AT_BOOKMARK) or ())))
+    else:
+        bookmark = Bookmark(start_date)
+    return bookmark, Checkpoint.from_state(state.get(RESUME), bookmark.value)
+
+
+def completed_state(bookmark: Bookmark) -> dict[str, Any]:
+    """The calls state a completed sync leaves: the bookmark, and nothing to resume."""
+    return {
+        "replication_key": REPLICATION_KEY,
+        "replication_key_value": bookmark.value,
+        IDS_AT_BOOKMARK: sorted(bookmark.ids),
+        RESUME: None,
+    }
+
+
+def state_problem(state: Any, streams: set[str]) -> str | None:
+    """One sentence on what is wrong with a state this tap did not write, or None."""
+    fix = (
+        "Give tap-skipcall its own state (Meltano keeps one per extractor and loader "
+        "pair) or start without one."
+    )
+    bookmarks = state.get("bookmarks", {}) if isinstance(state, dict) else None
+    if not isinstance(bookmarks, dict) or not all(isinstance(b, dict) for b in bookmarks.values()):
+        return f"The state is not a Singer state (no `bookmarks` object of streams). {fix}"
+    if bookmarks and not set(bookmarks) & streams:
+        names = ", ".join(sorted(bookmarks)[:5])
+        return (
+            f"The state holds bookmarks only for streams this tap does not have ({names}): "
+            f"it looks like another tap's state. {fix}"
+        )
+    calls = bookmarks.get("calls", {})
+    key, value = calls.get("replication_key"), calls.get("replication_key_value")
+    if key not in (None, REPLICATION_KEY):
+        return (
+            f"The state bookmarks calls by {key!r}, not `updatedAt`: it was written by "
+            f"another tap or another version. {fix}"
+        )
+    if value is not None and parse_timestamp(value) is None:
+        return (
+            f"The state's calls bookmark {str(value)[:40]!r} is not an ISO 8601 timestamp: "
+            f"it was written by another tap or another version. {fix}"
+        )
+    return None

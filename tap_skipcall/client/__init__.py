@@ -1,0 +1,1 @@
+"""The base classes of every Skipcall stream: the request path, pages, children."""

@@ -1,0 +1,238 @@
+"""The base class of every Skipcall stream: auth, one request builder, retries, errors."""
+
+from __future__ import annotations
+
+import random
+import sys
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from singer_sdk import SchemaDirectory
+from singer_sdk.authenticators import BearerTokenAuthenticator
+from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.streams import RESTStream
+from singer_sdk.streams.rest import PageContext
+
+from tap_skipcall import __version__, schemas
+from tap_skipcall.errors import SkipcallAPIError, error_detail, explain_client_error, redact
+from tap_skipcall.network.body import json_body
+from tap_skipcall.sdk_private import NoSelectionWalk, sdk_request
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Generator
+
+    import requests
+    from backoff.types import Details
+    from singer_sdk import Tap
+    from singer_sdk.helpers.types import Context
+
+    from tap_skipcall.network.transport import Transport
+
+#: The JSON schema of every stream, one file each in ``tap_skipcall/schemas``.
+SCHEMAS = SchemaDirectory(schemas)
+
+
+class SkipcallStream(NoSelectionWalk, RESTStream[Any]):
+    """Base class for every Skipcall stream; the tap hands each one the shared transport."""
+
+    #: Records are parsed JSON already (no datetimes, bytes or Decimals to coerce), top-level
+    #: fields the schema lacks are moved to ``extra`` by ``post_process`` and nested objects
+    #: allow extra keys, so the SDK's per-record conformance would change nothing; it was the
+    #: largest per-record cost in profiles.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    #: Retry policy for 429, 5xx, timeouts and dropped connections (tests shorten it).
+    retry_max_tries: ClassVar[int] = 6
+    retry_base_seconds: ClassVar[float] = 1.0
+    retry_max_seconds: ClassVar[float] = 30.0
+    #: True for per-object endpoints where 404 means "nothing here" rather than an error.
+    not_found_means_empty: ClassVar[bool] = False
+
+    def __init__(self, tap: Tap, *, transport: Transport) -> None:
+        self.transport = transport
+        super().__init__(tap)
+
+    @override
+    @property
+    def url_base(self) -> str:
+        """The API host; documented paths already start with ``/v1``."""
+        return str(self.config["api_url"]).rstrip("/")
+
+    @override
+    @cached_property
+    def authenticator(self) -> BearerTokenAuthenticator:
+        """Bearer API key, as documented."""
+        return BearerTokenAuthenticator(token=self.config["api_key"])
+
+    @override
+    @property
+    def http_headers(self) -> dict[str, str]:
+        """Ask for JSON and say who is calling."""
+        return {"Accept": "application/json", "User-Agent": self.user_agent}
+
+    @override
+    @cached_property
+    def user_agent(self) -> str:
+        """The configured user agent, or tap-skipcall's own."""
+        return str(self.config.get("user_agent") or f"tap-skipcall/{__version__}")
+
+    @override
+    @property
+    def requests_session(self) -> requests.Session:
+        """The session handed in by the tap, so that every stream shares one budget."""
+        return self.transport.session
+
+    @override
+    @property
+    def timeout(self) -> int:
+        """Seconds to wait for an answer before retrying."""
+        return int(self.config["request_timeout"])
+
+    # -- answers -----------------------------------------------------------------------
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        """Retry what can pass, stop on what cannot, with a sentence that says what to fix."""
+        status = response.status_code
+        if status == 429 or status >= 500:
+            _, message = error_detail(response)
+            detail = f": {message}" if message else ""
+            msg = f"Skipcall answered HTTP {status} {response.reason} for {self.path}{detail}"
+            raise RetriableAPIError(msg, response)
+        if status == 404 and self.not_found_means_empty:
+            return
+        if status >= 400:
+            sentence = explain_client_error(
+                response, self.path, narrowed=bool(self.config.get("workspace_ids"))
+            )
+            raise SkipcallAPIError(redact(sentence, self.config.get("api_key")))
+        self.check_payload(json_body(response))
+
+    def check_payload(self, payload: Any) -> None:
+        """Refuse a well-formed JSON answer of the wrong shape (overridden per endpoint kind)."""
+        if not isinstance(payload, dict):
+            msg = (
+                f"Skipcall answered {self.path} with an unexpected JSON "
+                f"{type(payload).__name__} where an object was expected."
+            )
+            raise SkipcallAPIError(msg)
+
+    # -- requests ------------------------------------------------------------------------
+
+    def prepared_request(self, context: Context | None, token: Any) -> requests.PreparedRequest:
+        """The request for this context and page token, built as the SDK builds its own.
+
+        The one builder of the tap's requests: the SDK's (through ``get_http_request``), those
+        started ahead and probes all come from it, so the URL a request started ahead is
+        filed under is the URL the SDK later asks for.
+        """
+        http = self.get_http_request(
+            page=PageContext(stream_context=context, next_page_token=token)
+        )
+        return self.build_prepared_request(
+            method=http.method, url=http.url, params=http.encode_params(), headers=http.headers
+        )
+
+    @override
+    def request_decorator(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """The SDK's retrying request, or the answer to it if it was started ahead."""
+        retrying = super().request_decorator(func)
+        transport = self.transport
+
+        def request(prepared: requests.PreparedRequest, context: Context | None) -> Any:
+            ahead = transport.take(str(prepared.url))
+            return ahead.result() if ahead is not None else retrying(prepared, context)
+
+        return request
+
+    @cached_property
+    def send_with_retries(self) -> Callable[[requests.PreparedRequest, Context | None], Any]:
+        """The SDK's own request with its retries, never an answer started ahead."""
+        return super().request_decorator(sdk_request(self))
+
+    def fetch_ahead(self, context: Context | None, token: Any = None) -> None:
+        """Start now the request the SDK will make for this context and page token.
+
+        The SDK's own request then takes its answer. Nothing happens when requests are not
+        concurrent.
+        """
+        if not self.transport.concurrent:
+            return
+        prepared = self.prepared_request(context, token)
+        send = self.send_with_retries
+        self.transport.ahead(
+            str(prepared.url), lambda: self.answered_ahead(send(prepared, context), context)
+        )
+
+    def answered_ahead(
+        self, response: requests.Response, context: Context | None
+    ) -> requests.Response:
+        """What to start once a request started ahead is answered (nothing by default)."""
+        return response
+
+    # -- retries -----------------------------------------------------------------------
+
+    @override
+    def backoff_max_tries(self) -> int:
+        """Bounded: a persistent failure ends the sync with its cause instead of spinning."""
+        return self.retry_max_tries
+
+    @override
+    def backoff_wait_generator(self) -> Generator[float, Any, None]:
+        """Exponential waits, except a 429 whose reset is known: the budget already waits."""
+        attempt = 0
+        exception = yield  # type: ignore[misc]
+        while True:
+            attempt += 1
+            response = getattr(exception, "response", None)
+            if (
+                response is not None
+                and response.status_code == 429
+                and self.transport.budget.knows_reset
+            ):
+                delay = 0.0
+            else:
+                delay = min(self.retry_base_seconds * 2 ** (attempt - 1), self.retry_max_seconds)
+            exception = yield delay
+
+    @override
+    def backoff_jitter(self, value: float) -> float:
+        """Up to 25 % extra, so that parallel taps do not retry in step."""
+        return value * random.uniform(1.0, 1.25)
+
+    @override
+    def backoff_handler(self, details: Details) -> None:
+        """One readable warning per retry."""
+        error = details.get("exception")
+        response = getattr(error, "response", None)
+        cause = f"HTTP {response.status_code}" if response is not None else type(error).__name__
+        self.logger.warning(
+            "Retrying %s in %.1f s after attempt %d of %d failed (%s).",
+            self.path,
+            details.get("wait", 0.0),
+            details.get("tries", 0),
+            self.retry_max_tries,
+            cause,
+        )
+
+    # -- records -----------------------------------------------------------------------
+
+    @override
+    def post_process(
+        self, row: dict[str, Any], context: Context | None = None
+    ) -> dict[str, Any] | None:
+        """Keep fields the schema does not declare in ``extra`` instead of dropping them."""
+        undeclared = row.keys() - self._declared_fields
+        if undeclared:
+            row["extra"] = {key: row.pop(key) for key in sorted(undeclared)}
+        return row
+
+    @cached_property
+    def _declared_fields(self) -> frozenset[str]:
+        return frozenset(self.schema.get("properties", {}))

@@ -1,0 +1,1 @@
+"""HTTP for every stream: one session, one request budget, requests started ahead."""

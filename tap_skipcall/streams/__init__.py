@@ -1,0 +1,38 @@
+"""The streams the tap offers: one class per endpoint, and :data:`STREAM_TYPES`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tap_skipcall.calls.stream import CallsStream
+from tap_skipcall.streams.account import UsersStream, WorkspaceMembersStream, WorkspacesStream
+from tap_skipcall.streams.call_children import (
+    CallRecordingsStream,
+    CallTranscriptionsStream,
+    ContactsStream,
+    SequenceContactsStream,
+)
+from tap_skipcall.streams.stats import (
+    StatusRepartitionStream,
+    TagRepartitionStream,
+    TeamStatsStream,
+)
+
+if TYPE_CHECKING:
+    from tap_skipcall.client.base import SkipcallStream
+
+#: Every stream the tap offers, parents before their children: the one list that
+#: ``discover_streams``, the tests and the README's stream table are held to.
+STREAM_TYPES: tuple[type[SkipcallStream], ...] = (
+    WorkspacesStream,
+    WorkspaceMembersStream,
+    UsersStream,
+    CallsStream,
+    CallRecordingsStream,
+    CallTranscriptionsStream,
+    ContactsStream,
+    SequenceContactsStream,
+    TagRepartitionStream,
+    StatusRepartitionStream,
+    TeamStatsStream,
+)

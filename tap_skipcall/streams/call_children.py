@@ -1,0 +1,95 @@
+"""What hangs off a call: its recording and transcription, its contact, its sequence."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk import StreamSchema
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import requests
+    from singer_sdk.helpers.types import Context
+
+from tap_skipcall.calls.stream import CallsStream
+from tap_skipcall.client.base import SCHEMAS
+from tap_skipcall.client.children import SkipcallChildStream, SkipcallObjectStream
+from tap_skipcall.client.pages import SkipcallListStream
+from tap_skipcall.network.body import json_body
+
+
+class CallRecordingsStream(SkipcallObjectStream):
+    """``GET /v1/calls/{id}/recording`` for each call emitted; 404 (no recording) yields nothing."""
+
+    name = "call_recordings"
+    path = "/v1/calls/{call_id}/recording"
+    parent_stream_type = CallsStream
+    parent_key = "call_id"
+    parent_field = "call_id"
+    primary_keys = ("id",)
+    selected_by_default = False  # one request per call
+    schema = StreamSchema(SCHEMAS)
+
+    @override
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        """Transcriptions only where the recording says one exists: no wasted request."""
+        if record.get("hasTranscription"):
+            yield {"call_id": record["call_id"]}
+
+    @override
+    def answered_ahead(
+        self, response: requests.Response, context: Context | None
+    ) -> requests.Response:
+        """Once a recording started ahead is answered, start its transcription too."""
+        if response.status_code == 200 and json_body(response).get("hasTranscription"):
+            for child in self.child_streams:
+                if isinstance(child, SkipcallChildStream) and child.in_use and context:
+                    child.fetch_ahead({"call_id": context["call_id"]})
+        return response
+
+
+class CallTranscriptionsStream(SkipcallObjectStream):
+    """``GET /v1/calls/{id}/transcription``, asked only when the recording has one."""
+
+    name = "call_transcriptions"
+    path = "/v1/calls/{call_id}/transcription"
+    parent_stream_type = CallRecordingsStream
+    parent_key = "call_id"
+    parent_field = "call_id"
+    primary_keys = ("id",)
+    selected_by_default = False
+    schema = StreamSchema(SCHEMAS)
+
+
+class ContactsStream(SkipcallObjectStream):
+    """``GET /v1/contacts/{id}`` once per distinct known contact met in the synced calls."""
+
+    name = "contacts"
+    path = "/v1/contacts/{contact_id}"
+    parent_stream_type = CallsStream
+    parent_key = "contact_id"
+    primary_keys = ("id",)
+    selected_by_default = False  # up to one request per call
+    schema = StreamSchema(SCHEMAS)
+
+
+class SequenceContactsStream(SkipcallChildStream, SkipcallListStream):
+    """``GET /v1/sequences/{id}/contacts`` for each distinct ``sequenceId`` met in calls."""
+
+    name = "sequence_contacts"
+    path = "/v1/sequences/{sequence_id}/contacts"
+    parent_stream_type = CallsStream
+    parent_key = "sequence_id"
+    parent_field = "sequence_id"
+    primary_keys = ("sequence_id", "id")
+    narrows_by_workspace = False
+    schema = StreamSchema(SCHEMAS)
