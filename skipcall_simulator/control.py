@@ -35,6 +35,7 @@ def handle(api: Simulator, method: str, path: str, body: Any) -> Any:
                 "updated": api.data.update_calls(body.get("update", 0)),
                 "deleted": api.data.delete_calls(body.get("delete", 0)),
                 "created": api.data.create_calls(body.get("create", 0)),
+                "erased": api.data.erase_calls(body.get("erase", 0)),
             }
         if path == "/_sim/mutation_rules":
             api.mutations.append(MutationRule(**body))

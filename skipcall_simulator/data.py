@@ -380,6 +380,18 @@ class Dataset:
             self.version += 1
             return chosen
 
+    def erase_calls(self, count: int, *, among: list[str] | None = None) -> list[str]:
+        """Erase ``count`` calls for good (a privacy request): gone from every endpoint."""
+        with self.lock:
+            candidates = among if among is not None else sorted(self.calls)
+            chosen = self.rng.sample(candidates, min(count, len(candidates)))
+            for call_id in chosen:
+                del self.calls[call_id]
+                self.recordings.pop(call_id, None)
+                self.transcriptions.pop(call_id, None)
+            self.version += 1
+            return chosen
+
     def snapshot_calls(self) -> dict[str, dict[str, Any]]:
         """A deep copy of every call, for comparing what a client loaded with the truth."""
         with self.lock:

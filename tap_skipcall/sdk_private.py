@@ -30,7 +30,10 @@ PRIVATE_METHODS: list[tuple[type, str, list[str]]] = [
     (Stream, "_increment_stream_state", ["latest_record", "context"]),
     (Stream, "_generate_record_messages", ["record"]),
     (RESTStream, "_request", ["prepared_request", "context"]),
+    (Stream, "_write_activate_version_message", ["full_table_version"]),
 ]
+#: Private SDK attributes used here, checked to exist on a stream.
+PRIVATE_ATTRIBUTES = ["_stream_version"]
 
 
 def signature_of(cls: type, name: str) -> list[str]:
@@ -79,6 +82,22 @@ class SchemaOncePerRun(Stream):
         if not self.__dict__.get("_schema_sent"):
             super()._write_schema_message()
             self._schema_sent = True
+
+
+def set_table_version(stream: Stream, version: int | None) -> None:
+    """The table version the stream's RECORD messages carry (None: none).
+
+    Private in the SDK (``Stream._stream_version``), which sets it only for a full-table
+    stream and writes ``ACTIVATE_VERSION`` *before* its records: a run that dies mid-stream
+    would leave the table marked deleted. The tap sets it itself and writes the message
+    after the last record (:func:`activate_version`).
+    """
+    stream._stream_version = version
+
+
+def activate_version(stream: Stream, version: int) -> None:
+    """Write ``ACTIVATE_VERSION``: rows of older versions are gone (private in the SDK)."""
+    stream._write_activate_version_message(version)
 
 
 def write_state_now(stream: Stream) -> None:

@@ -106,6 +106,26 @@ SETTINGS = th.PropertiesList(
         "(orderBy=…&order=…), or `auto` to try them in that order.",
     ),
     th.Property(
+        "deletions_within_days",
+        th.IntegerType(minimum=0),
+        default=7,
+        title="Deletions within days",
+        description="Calls deleted in Skipcall (also those the API no longer lists) are marked "
+        "deleted in the warehouse within this many days: that often, a sync reads the whole "
+        "calls list (one request per 100 calls, no child requests) and ends with "
+        "ACTIVATE_VERSION. 0: never.",
+    ),
+    th.Property(
+        "emit_activate_version_messages",
+        th.BooleanType,
+        default=True,
+        title="Emit ACTIVATE_VERSION messages",
+        description="Send ACTIVATE_VERSION after every complete read (workspaces, users, "
+        "members every run; calls per deletions_within_days), so that loaders that act on it "
+        "(target-postgres, target-snowflake) mark removed rows deleted; loaders that do not "
+        "ignore it.",
+    ),
+    th.Property(
         "user_agent",
         th.StringType,
         title="User agent",
@@ -177,6 +197,11 @@ def config_problems(given: dict[str, Any]) -> list[str]:
         if value is not None and not _whole_number(value, highest):
             limits = f"from 1 to {highest}" if highest else "of at least 1"
             problems.append(f"`{name}` must be a whole number {limits} (got {value!r}).")
+    days = config.get("deletions_within_days")
+    if not _whole_number(days, None, lowest=0):
+        problems.append(
+            f"`deletions_within_days` must be a whole number of days, 0 for never (got {days!r})."
+        )
     ids = config.get("workspace_ids")
     if ids is not None and (
         not isinstance(ids, list)
@@ -204,9 +229,11 @@ def config_problems(given: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _whole_number(value: Any, highest: int | None) -> bool:
+def _whole_number(value: Any, highest: int | None, *, lowest: int = 1) -> bool:
     return (
-        isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= (highest or value)
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and lowest <= value <= (value if highest is None else highest)
     )
 
 

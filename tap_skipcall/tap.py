@@ -62,9 +62,9 @@ class TapSkipcall(PlainSentenceConfig):
     @override
     def config_problems(self) -> list[str]:
         """Plain sentences for bad settings; a warning for each unknown one."""
-        for warning in unknown_settings(
-            dict(self.config), set(self.config_jsonschema["properties"])
-        ):
+        known = SETTINGS.to_dict()
+        type(self).append_builtin_config(known)  # the SDK's own: batch_config, stream_maps …
+        for warning in unknown_settings(dict(self.config), set(known["properties"])):
             self.logger.warning("%s", warning)
         return config_problems(dict(self.config))
 

@@ -34,12 +34,19 @@ class SyncResult:
         for message in self.messages:
             if message["type"] == "RECORD":
                 self.records_by_stream.setdefault(message["stream"], []).append(message["record"])
+            elif message["type"] == "BATCH":
+                rows = self.records_by_stream.setdefault(message["stream"], [])
+                rows.extend(batch_rows(message))
 
     def records(self, stream: str = "calls") -> list[dict[str, Any]]:
         return self.records_by_stream.get(stream, [])
 
     def ids(self, stream: str = "calls") -> list[str]:
         return [record["id"] for record in self.records(stream)]
+
+    @property
+    def activations(self) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["type"] == "ACTIVATE_VERSION"]
 
     @property
     def states(self) -> list[dict[str, Any]]:
@@ -94,6 +101,15 @@ def tap_config(sim: RunningSimulator, **overrides: Any) -> dict[str, Any]:
     return {"api_key": sim.simulator.config.api_key, "api_url": sim.url, **overrides}
 
 
+def as_served(record: dict[str, Any]) -> dict[str, Any]:
+    """A call record as the API served it: less ``extra`` and the soft-delete column.
+
+    The column must say what ``deletedAt`` says.
+    """
+    assert record.get("_sdc_deleted_at") == record.get("deletedAt")
+    return {k: v for k, v in record.items() if k not in ("extra", "_sdc_deleted_at")}
+
+
 def visible_truth(sim: RunningSimulator) -> dict[str, dict[str, Any]]:
     """The calls the API would list right now, with their current content."""
     data = sim.simulator.data
@@ -110,3 +126,75 @@ def loaded_latest(*results: SyncResult) -> dict[str, dict[str, Any]]:
         for record in result.records():
             table[record["id"]] = record
     return table
+
+
+def batch_rows(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records a BATCH message's files hold (local jsonl, gzipped or not)."""
+    import gzip
+    from urllib.parse import urlparse
+
+    rows = []
+    for url in message["manifest"]:
+        path = urlparse(url).path
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8") as lines:
+            rows.extend(json.loads(line) for line in lines if line.strip())
+    return rows
+
+
+@dataclass
+class Warehouse:
+    """What target-postgres makes of the messages: upserts by key, and ACTIVATE_VERSION
+    marking (or, with ``hard_delete``, deleting) rows of an older or no version."""
+
+    keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    hard_delete: bool = False
+    tables: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = field(default_factory=dict)
+    #: Rows marked deleted while their call was live, at the moment of marking.
+    wrongly_deleted: list[str] = field(default_factory=list)
+    live_ids: Any = None  # a callable: the ids live in the source when a deletion is applied
+
+    def load(self, *results: SyncResult) -> Warehouse:
+        for result in results:
+            for message in result.messages:
+                self.apply(message)
+        return self
+
+    def apply(self, message: dict[str, Any]) -> None:
+        kind, stream = message["type"], message.get("stream")
+        if kind == "SCHEMA":
+            self.keys[stream] = tuple(message["key_properties"])
+        elif kind in ("RECORD", "BATCH"):
+            rows = [message["record"]] if kind == "RECORD" else batch_rows(message)
+            table = self.tables.setdefault(stream, {})
+            for row in rows:
+                key = tuple(row.get(k) for k in self.keys[stream])
+                table[key] = {
+                    **row,
+                    "_sdc_table_version": message.get("version"),
+                    "_sdc_deleted_at": row.get("_sdc_deleted_at"),
+                }
+        elif kind == "ACTIVATE_VERSION":
+            table = self.tables.get(stream, {})
+            live = self.live_ids() if self.live_ids and stream == "calls" else None
+            for key, row in list(table.items()):
+                old = (
+                    row["_sdc_table_version"] is None
+                    or row["_sdc_table_version"] < message["version"]
+                )
+                if not old:
+                    continue
+                if live is not None and row.get("id") in live:
+                    self.wrongly_deleted.append(row["id"])
+                if self.hard_delete:
+                    del table[key]
+                elif row["_sdc_deleted_at"] is None:
+                    row["_sdc_deleted_at"] = "now"
+
+    def live(self, stream: str = "calls") -> set[Any]:
+        """Ids of the rows not marked deleted."""
+        return {
+            row.get("id")
+            for row in self.tables.get(stream, {}).values()
+            if row["_sdc_deleted_at"] is None
+        }

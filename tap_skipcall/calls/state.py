@@ -1,25 +1,29 @@
 """The calls state: what a completed sync and an unfinished one delivered, read and written.
 
 ``bookmarks.calls`` holds the SDK's ``replication_key``/``replication_key_value``, the ids
-delivered at that instant (``ids_at_bookmark``) and the checkpoint of an unfinished sync
-(``resume``). The JSON key names are those of earlier versions, so their states still load.
+delivered at that instant (``ids_at_bookmark``), the checkpoint of an unfinished sync
+(``resume``), when the last complete read of the list began (``reconciled_at``) and when
+the last sync began (``last_run_at``). The JSON key names of earlier versions are kept, so
+their states still load.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from tap_skipcall.calls.rows import REPLICATION_KEY, parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from datetime import datetime
 
     from tap_skipcall.calls.rows import Row
 
 IDS_AT_BOOKMARK = "ids_at_bookmark"
 RESUME = "resume"
+RECONCILED_AT = "reconciled_at"
+LAST_RUN_AT = "last_run_at"
 
 
 class StateError(ValueError):
@@ -86,11 +90,14 @@ class Checkpoint:
 
     ``rows_read`` is how far down the list that sync had read (where a resume lands) and
     ``since`` the bookmark it started from: a checkpoint only applies on top of that one.
+    ``version`` is set when that sync was a reconciliation (a complete read of the list
+    whose records carry this table version): its resume goes on with the same version.
     """
 
     delivered: UpdatedRange
     rows_read: int
     since: str | None
+    version: int | None = None
 
     def as_state(self) -> dict[str, Any]:
         """The ``resume`` entry of the calls state (``cap`` is the range's end)."""
@@ -100,27 +107,33 @@ class Checkpoint:
             "ids_at_reached": sorted(self.delivered.ids_at_start),
             "rows_read": self.rows_read,
             "since": self.since,
+            "version": self.version,
         }
 
     @classmethod
     def from_state(cls, entry: Any, since: str | None) -> Checkpoint | None:
-        """The checkpoint in a ``resume`` entry, or None if absent, unreadable or stale."""
+        """The checkpoint in a ``resume`` entry, or None if absent, unreadable or stale.
+
+        ``since`` is the bookmark the checkpoint must have started from.
+        """
         if not isinstance(entry, dict):
             return None
         end, start = entry.get("cap"), entry.get("reached")
         ids, rows = entry.get("ids_at_reached"), entry.get("rows_read")
+        version = entry.get("version")
         end_at, start_at = parse_timestamp(end), parse_timestamp(start)
         if (
             end_at is None
             or start_at is None
             or not isinstance(ids, list)
             or not isinstance(rows, int)
+            or not (version is None or (isinstance(version, int) and version > 0))
             or entry.get("since") != since
             or start_at > end_at
         ):
             return None
         delivered = UpdatedRange(str(start), str(end), frozenset(map(str, ids)))
-        return cls(delivered, max(rows, 0), since)
+        return cls(delivered, max(rows, 0), since, version)
 
 
 def delivered(row: Row, bookmark: Bookmark, checkpoint: Checkpoint | None) -> bool:
@@ -128,25 +141,57 @@ def delivered(row: Row, bookmark: Bookmark, checkpoint: Checkpoint | None) -> bo
     return bookmark.holds(row) or (checkpoint is not None and checkpoint.delivered.holds(row))
 
 
-def read_state(
-    state: Mapping[str, Any], start_date: str | None
-) -> tuple[Bookmark, Checkpoint | None]:
-    """The bookmark (or ``start_date``) and the checkpoint to resume from, from a calls state."""
+@dataclass(frozen=True)
+class SavedState:
+    """What the calls state says, read once: see the module docstring for the keys."""
+
+    bookmark: Bookmark = field(default_factory=Bookmark)
+    #: Whether a completed sync saved the bookmark (False: it is ``start_date`` or nothing).
+    has_bookmark: bool = False
+    resume: Checkpoint | None = None
+    reconciled_at: datetime | None = None
+    last_run_at: datetime | None = None
+
+
+def read_state(state: Mapping[str, Any], start_date: str | None) -> SavedState:
+    """The calls state as values; a checkpoint only on top of the bookmark it started from.
+
+    An incremental sync starts from the saved bookmark; a reconciliation (a checkpoint with a
+    ``version``) from ``start_date``, since it reads the whole list.
+    """
     saved = state.get("replication_key_value")
     if saved is not None:
         bookmark = Bookmark(str(saved), frozenset(map(str, state.get(IDS_AT_BOOKMARK) or ())))
     else:
         bookmark = Bookmark(start_date)
-    return bookmark, Checkpoint.from_state(state.get(RESUME), bookmark.value)
+    entry = state.get(RESUME)
+    reconciling = isinstance(entry, dict) and entry.get("version") is not None
+    since = start_date if reconciling else bookmark.value
+    return SavedState(
+        bookmark,
+        saved is not None,
+        Checkpoint.from_state(entry, since),
+        parse_timestamp(state.get(RECONCILED_AT)),
+        parse_timestamp(state.get(LAST_RUN_AT)),
+    )
 
 
-def completed_state(bookmark: Bookmark) -> dict[str, Any]:
+def iso(moment: datetime) -> str:
+    """A moment as the state writes it: UTC, ISO 8601."""
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def completed_state(
+    bookmark: Bookmark, *, reconciled_at: datetime | None, last_run_at: datetime
+) -> dict[str, Any]:
     """The calls state a completed sync leaves: the bookmark, and nothing to resume."""
     return {
         "replication_key": REPLICATION_KEY,
         "replication_key_value": bookmark.value,
         IDS_AT_BOOKMARK: sorted(bookmark.ids),
         RESUME: None,
+        RECONCILED_AT: None if reconciled_at is None else iso(reconciled_at),
+        LAST_RUN_AT: iso(last_run_at),
     }
 
 

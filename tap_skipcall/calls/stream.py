@@ -1,16 +1,20 @@
 """``GET /v1/calls`` as an SDK stream: the SDK's hooks adapted to the pager.
 
-One sync of calls, as the SDK drives it: :meth:`CallsStream.get_new_paginator` builds a
-:class:`~tap_skipcall.calls.pager.CallPager` from the state; for each answer,
+One sync of calls, as the SDK drives it: :attr:`CallsStream.plan` says from the state
+whether the run is incremental, a backfill or a reconciliation
+(:mod:`~tap_skipcall.calls.reconcile`); :meth:`CallsStream.get_new_paginator` builds a
+:class:`~tap_skipcall.calls.pager.CallPager` for it; for each answer,
 :meth:`CallsStream.parse_response` asks the pager what to write and what to read next,
 starts those requests ahead, writes the page's new calls (their children follow, per call)
-and then states the checkpoint; :meth:`CallsStream.get_records` saves the bookmark once
-the list is read to the end.
+and then states the checkpoint; :meth:`CallsStream.get_records` saves the bookmark once the
+list is read to the end (and, after a reconciliation, writes ``ACTIVATE_VERSION``).
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -20,13 +24,25 @@ from tap_skipcall.calls.pager import CallPager
 from tap_skipcall.calls.paginator import NewestFirstPaginator, answer_of, page_query
 from tap_skipcall.calls.position import PageRequest
 from tap_skipcall.calls.progress import Progress
-from tap_skipcall.calls.rows import REPLICATION_KEY, Probe
-from tap_skipcall.calls.state import RESUME, completed_state, read_state
+from tap_skipcall.calls.reconcile import MAX_HEAD_PASSES, RunPlan, plan_run
+from tap_skipcall.calls.rows import REPLICATION_KEY, Probe, Row
+from tap_skipcall.calls.state import (
+    RESUME,
+    Bookmark,
+    SavedState,
+    completed_state,
+    read_state,
+)
 from tap_skipcall.client.base import SCHEMAS
 from tap_skipcall.client.children import SkipcallChildStream
 from tap_skipcall.client.pages import SkipcallListStream
 from tap_skipcall.network.body import json_body
-from tap_skipcall.sdk_private import OwnBookmark, write_state_now
+from tap_skipcall.sdk_private import (
+    OwnBookmark,
+    activate_version,
+    set_table_version,
+    write_state_now,
+)
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -34,9 +50,10 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Generator, Iterable, Mapping
 
     import requests
+    from singer_sdk.helpers._batch import BatchConfig
     from singer_sdk.helpers.types import Context
 
     from tap_skipcall.calls.state import Checkpoint
@@ -53,11 +70,61 @@ class CallsStream(OwnBookmark, SkipcallListStream):
     is_sorted = False
     schema = StreamSchema(SCHEMAS)
 
+    #: Deleted calls are marked so in this column, the one SDK loaders keep for soft deletes.
+    DELETED_AT = "_sdc_deleted_at"
+    #: Set while a reconciliation reads the head again (see :meth:`_head_passes`).
+    _pass_bookmark: Bookmark | None = None
+
+    @cached_property
+    def saved(self) -> SavedState:
+        """The calls state this run started from."""
+        return read_state(self.stream_state, self.config.get("start_date"))
+
+    @cached_property
+    def started_at(self) -> datetime:
+        """When this sync of calls began (the tap's clock)."""
+        return datetime.now(timezone.utc)
+
+    @cached_property
+    def plan(self) -> RunPlan:
+        """Incremental, backfill or reconciliation (see :mod:`.reconcile`)."""
+        days = self.config["deletions_within_days"]
+        plan = plan_run(
+            self.saved,
+            now=self.started_at,
+            period=timedelta(days=days) if days else None,
+            versions=self.versions_on,
+            full_table=self.replication_method == "FULL_TABLE",
+            batching=super().get_batch_config(self.config) is not None,
+        )
+        if plan.reconciles:
+            self.logger.info(
+                "calls: reading the whole list (%s), so that deleted calls leave the warehouse.",
+                plan.why,
+            )
+        return plan
+
+    @override
+    def get_batch_config(self, config: Mapping[str, Any]) -> BatchConfig | None:
+        """RECORD messages for a reconciliation: ``ACTIVATE_VERSION`` needs versioned rows."""
+        return None if self.plan.reconciles else super().get_batch_config(config)
+
     @override
     def get_new_paginator(self) -> NewestFirstPaginator:
-        """A paginator over a pager that knows the bookmark and what to resume."""
-        bookmark, resume = read_state(self.stream_state, self.config.get("start_date"))
-        if resume is not None:
+        """A paginator over a pager that knows where this run starts and what to resume."""
+        saved, plan = self.saved, self.plan
+        if self._pass_bookmark is not None:  # a head pass of a reconciliation
+            bookmark, resume = self._pass_bookmark, None
+        else:
+            bookmark = (
+                Bookmark(self.config.get("start_date")) if plan.complete_read else saved.bookmark
+            )
+            resume = saved.resume
+            if resume is not None and (
+                resume.since != bookmark.value or resume.version != plan.version
+            ):
+                resume = None  # a checkpoint of another kind of run: this one reads anew
+        if resume is not None and self._pass_bookmark is None:
             self.logger.info(
                 "Resuming an interrupted sync of calls: calls updated between %s and %s were "
                 "delivered; reading the newer ones, then from row %d on.",
@@ -69,12 +136,23 @@ class CallsStream(OwnBookmark, SkipcallListStream):
             bookmark=bookmark,
             resume=resume,
             page_size=int(self.config["page_size"]),
-            sort_style=str(self.config["sort_style"]),
-            pages_ahead=int(self.config["calls_pages_ahead"]) if self.transport.concurrent else 1,
+            sort_style=self._sort_style,
+            pages_ahead=self._pages_ahead if self._pass_bookmark is None else 1,
         )
         #: The one object ``parse_response`` and ``get_records`` share with the paginator.
         self.paginator = NewestFirstPaginator(pager)
         return self.paginator
+
+    @property
+    def _sort_style(self) -> str:
+        """The configured wire form of ``sort``; a head pass keeps the one the read found."""
+        if self._pass_bookmark is not None and self.paginator.pager.current.sort_style:
+            return self.paginator.pager.current.sort_style
+        return str(self.config["sort_style"])
+
+    @property
+    def _pages_ahead(self) -> int:
+        return int(self.config["calls_pages_ahead"]) if self.transport.concurrent else 1
 
     @override
     def get_url_params(
@@ -105,11 +183,14 @@ class CallsStream(OwnBookmark, SkipcallListStream):
             self.fetch_ahead(None, page)
         if verdict.keep_rows:
             fresh = [call for call in calls if call.get("id") not in verdict.already_delivered]
+            if self.plan.reconciles:  # left out, so that ACTIVATE_VERSION removes them
+                fresh = [call for call in fresh if not call.get("deletedAt")]
+            self.rows_written += len(fresh)
             self._fetch_children_ahead(fresh)
             yield from fresh
         self.progress.page(payload.get("total"), len(calls))
-        if verdict.checkpoint is not None and self.selected:
-            self._checkpoint(verdict.checkpoint)
+        if verdict.checkpoint is not None and self.selected and self._pass_bookmark is None:
+            self._checkpoint(replace(verdict.checkpoint, version=self.plan.version))
 
     def _probe(self, page: PageRequest) -> Probe:
         """The head of the list now: one call, and ``total`` (see :mod:`.batches`)."""
@@ -132,14 +213,22 @@ class CallsStream(OwnBookmark, SkipcallListStream):
         if not children or not self.transport.concurrent:
             return
         for call in calls:
+            if self._unchanged(call):
+                continue
             context = self.get_child_context(call, None)
             for child in children:
                 if child.has_work_for(context):
                     child.fetch_ahead(context)
 
     def _checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Record what is delivered; write it now unless BATCH files still hold the rows.
+
+        In BATCH mode the SDK writes the state after each BATCH message, and by then every
+        row this checkpoint claims is in a file that message names.
+        """
         self.stream_state[RESUME] = checkpoint.as_state()
-        write_state_now(self)
+        if self.get_batch_config(self.config) is None:
+            write_state_now(self)
 
     @override
     def get_replication_key_signpost(self, context: Context | None = None) -> None:
@@ -148,14 +237,63 @@ class CallsStream(OwnBookmark, SkipcallListStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """Every call to write; then the bookmark a completed sync saves, nothing to resume."""
-        state = self.stream_state
+        """Every call to write; then the state a completed sync saves, nothing to resume."""
+        plan = self.plan
+        set_table_version(self, plan.version)
         self.progress = Progress(self.name, self.transport, self.logger)
+        self.rows_written = 0
         try:
             yield from super().get_records(context)
+            bookmark = self.paginator.pager.final_bookmark()
+            complete = plan.complete_read and self.paginator.pager.ordered
+            if plan.reconciles and complete:
+                settled = yield from self._head_passes(context, bookmark)
+                complete, bookmark = settled is not None, settled or bookmark
         finally:
             self.transport.close()  # requests started ahead and not needed are dropped
         self.progress.done()
+        self._log_requests_ahead()
+        if plan.reconciles and plan.version is not None:
+            if complete:
+                activate_version(self, plan.version)
+            else:
+                self.logger.warning(
+                    "calls: the list did not stay ordered and still while it was read, so "
+                    "deleted calls are not marked this run; the next run tries again."
+                )
+        # An older version's markers would overwrite the bookmark when the SDK finalizes.
+        state = self.stream_state
+        state.pop("progress_markers", None)
+        if self.selected:
+            reconciled_at = self.saved.reconciled_at
+            if complete:
+                reconciled_at = plan.began_at or self.started_at
+            state.update(
+                completed_state(bookmark, reconciled_at=reconciled_at, last_run_at=self.started_at)
+            )
+
+    def _head_passes(
+        self, context: Context | None, bookmark: Bookmark
+    ) -> Generator[dict[str, Any], None, Bookmark | None]:
+        """Read the head again until nothing moved: the bookmark then, or None if it kept moving.
+
+        A call updated or created while the list was read is newer than the read's cap and
+        was not written with this version; each pass writes those, and a pass that finds
+        none proves that nothing moved after the one before it.
+        """
+        for _ in range(MAX_HEAD_PASSES):
+            self._pass_bookmark = bookmark
+            written = self.rows_written
+            yield from super().get_records(context)
+            pager = self.paginator.pager
+            if not pager.ordered:
+                return None
+            if self.rows_written == written:
+                return bookmark
+            bookmark = pager.final_bookmark()
+        return None
+
+    def _log_requests_ahead(self) -> None:
         transport = self.transport
         if transport.concurrent:
             batching = self.paginator.pager.position.batching
@@ -167,10 +305,14 @@ class CallsStream(OwnBookmark, SkipcallListStream):
                 batching.batches,
                 batching.read_again,
             )
-        # An older version's markers would overwrite the bookmark when the SDK finalizes.
-        state.pop("progress_markers", None)
-        if self.selected:
-            state.update(completed_state(self.paginator.pager.final_bookmark()))
+
+    def _unchanged(self, call: Mapping[str, Any]) -> bool:
+        """Whether a call is written only for a complete read, unchanged since the bookmark.
+
+        Its children were read when it changed.
+        """
+        saved = self.saved
+        return self.plan.complete_read and saved.has_bookmark and saved.bookmark.holds(Row.of(call))
 
     @cached_property
     def _children_in_use(self) -> list[SkipcallChildStream]:
@@ -186,7 +328,7 @@ class CallsStream(OwnBookmark, SkipcallListStream):
     ) -> Iterable[Context | None]:
         """Hand a call to its children only when one of them has something to read."""
         children = self._children_in_use
-        if not children:
+        if not children or self._unchanged(record):
             return
         child_context = self.get_child_context(record, context)
         if any(child.has_work_for(child_context) for child in children):
@@ -206,6 +348,10 @@ class CallsStream(OwnBookmark, SkipcallListStream):
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
-        """Keep undeclared fields; a call without ``updatedAt`` still carries the column."""
+        """Keep undeclared fields; a call without ``updatedAt`` still carries the column.
+
+        A soft-deleted call carries its ``deletedAt`` in ``_sdc_deleted_at`` too.
+        """
         row.setdefault(REPLICATION_KEY, None)
+        row[self.DELETED_AT] = row.get("deletedAt")
         return super().post_process(row, context)

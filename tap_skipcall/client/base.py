@@ -60,6 +60,17 @@ class SkipcallStream(NoSelectionWalk, RESTStream[Any]):
 
     @override
     @property
+    def emit_activate_version_messages(self) -> bool:
+        """Never the SDK's way (before the records): see :attr:`versions_on`."""
+        return False
+
+    @property
+    def versions_on(self) -> bool:
+        """Whether full reads carry a table version and end with ``ACTIVATE_VERSION``."""
+        return bool(self.config.get("emit_activate_version_messages"))
+
+    @override
+    @property
     def url_base(self) -> str:
         """The API host; documented paths already start with ``/v1``."""
         return str(self.config["api_url"]).rstrip("/")

@@ -21,10 +21,11 @@ if TYPE_CHECKING:
 from tap_skipcall.client.base import SCHEMAS
 from tap_skipcall.client.children import SkipcallChildStream
 from tap_skipcall.client.pages import SkipcallListStream
+from tap_skipcall.client.versions import ReadWhole, VersionedFullTable
 from tap_skipcall.network.body import json_body
 
 
-class WorkspacesStream(SkipcallListStream):
+class WorkspacesStream(VersionedFullTable, SkipcallListStream):
     """``GET /v1/workspaces``: a bare list, a ``{data}`` wrapper or a page envelope."""
 
     name = "workspaces"
@@ -54,7 +55,7 @@ class WorkspacesStream(SkipcallListStream):
         return {"workspace_id": record["id"]}
 
 
-class WorkspaceMembersStream(SkipcallChildStream, SkipcallListStream):
+class WorkspaceMembersStream(ReadWhole, SkipcallChildStream, SkipcallListStream):
     """``GET /v1/workspaces/{id}/members``: every status, as documented."""
 
     name = "workspace_members"
@@ -67,7 +68,7 @@ class WorkspaceMembersStream(SkipcallChildStream, SkipcallListStream):
     schema = StreamSchema(SCHEMAS)
 
 
-class UsersStream(SkipcallListStream):
+class UsersStream(VersionedFullTable, SkipcallListStream):
     """``GET /v1/users``: organization users with access to an in-scope workspace."""
 
     name = "users"

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from skipcall_simulator import MutationRule
-from tests.helpers import loaded_latest, run_tap, tap_config, visible_truth
+from tests.helpers import as_served, loaded_latest, run_tap, tap_config, visible_truth
 
 
 def list_requests(sim):
@@ -21,17 +21,13 @@ def list_requests(sim):
     ]
 
 
-def strip_extra(record):
-    return {k: v for k, v in record.items() if k != "extra"}
-
-
 def test_full_sync_emits_every_call_once_with_the_api_content(make_simulator):
     sim = make_simulator(n_calls=1234)
     result = run_tap(tap_config(sim))
     truth = visible_truth(sim)
     assert sorted(result.ids()) == sorted(truth)
     for record in result.records():
-        assert strip_extra(record) == truth[record["id"]]
+        assert as_served(record) == truth[record["id"]]
     # 1234 calls at 100 a page: 13 pages, one request each, asked newest-first.
     assert sim.simulator.stats.by_endpoint["list_calls"] == math.ceil(1234 / 100)
     first = list_requests(sim)[0]
@@ -134,7 +130,7 @@ def test_incremental_sync_returns_exactly_the_calls_changed_in_between(make_simu
     assert sorted(second.ids()) == sorted(changed)
     assert sim.simulator.stats.by_endpoint["list_calls"] - before == 1  # 45 changes: one page
     latest = loaded_latest(first, second)
-    assert {k: strip_extra(v) for k, v in latest.items()} == visible_truth(sim)
+    assert {k: as_served(v) for k, v in latest.items()} == visible_truth(sim)
 
     third = run_tap(tap_config(sim), state=second.state)
     assert third.ids() == []  # nothing changed: nothing re-emitted, not even the bookmark row
@@ -207,7 +203,7 @@ def test_rows_moving_while_paging_are_never_lost(make_simulator, change, hide_de
     truth = visible_truth(sim)
     missing = set(truth) - set(latest)
     assert missing == set()
-    stale = [cid for cid, call in truth.items() if strip_extra(latest[cid]) != call]
+    stale = [cid for cid, call in truth.items() if as_served(latest[cid]) != call]
     assert stale == []
 
 
@@ -260,7 +256,7 @@ def test_interrupted_sync_checkpoints_every_page_and_the_next_run_resumes(make_s
     before = sim.simulator.stats.by_endpoint["list_calls"]
     resumed = run_tap(tap_config(sim), state=broken.state)
     latest = loaded_latest(first, broken, resumed)
-    assert {k: strip_extra(v) for k, v in latest.items()} == visible_truth(sim)
+    assert {k: as_served(v) for k, v in latest.items()} == visible_truth(sim)
     assert len(resumed.ids()) == 300  # only what the broken run had not delivered
     assert set(resumed.ids()).isdisjoint(broken.ids())
     # Page 1 (nothing new at the head), page 4 (the overlap), then pages 5 to 8.
@@ -299,4 +295,4 @@ def test_unsorted_api_falls_back_to_reading_every_page(make_simulator, caplog):
     # deep_object and json are probed and dropped, then flat (page 1) and pages 2-5.
     assert sim.simulator.stats.by_endpoint["list_calls"] - before == 2 + 5
     latest = loaded_latest(first, second)
-    assert {k: strip_extra(v) for k, v in latest.items()} == visible_truth(sim)
+    assert {k: as_served(v) for k, v in latest.items()} == visible_truth(sim)

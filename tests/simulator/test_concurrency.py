@@ -10,7 +10,17 @@ pytestmark = pytest.mark.slow
 
 
 def without_times(messages):
-    return [{k: v for k, v in m.items() if k != "time_extracted"} for m in messages]
+    """The messages less what depends on the clock: extraction times, table versions (the
+    moment a read began) and the calls state's clock readings."""
+    clockless = []
+    for message in messages:
+        message = {k: v for k, v in message.items() if k not in ("time_extracted", "version")}
+        calls = message.get("value", {}).get("bookmarks", {}).get("calls")
+        if calls:
+            calls = {k: v for k, v in calls.items() if k not in ("reconciled_at", "last_run_at")}
+            message["value"]["bookmarks"]["calls"] = calls
+        clockless.append(message)
+    return clockless
 
 
 def test_concurrency_changes_nothing_in_what_is_written(make_simulator):
@@ -52,7 +62,7 @@ def test_pages_read_together_write_what_pages_read_one_by_one_write(make_simulat
         results[ahead] = (run_tap(config, select=["calls"]), sim.simulator.stats)
     (one, one_stats), (many, many_stats) = results[1], results[8]
     assert many.records() == one.records()
-    assert many.state == one.state
+    assert without_times([{"value": many.state}]) == without_times([{"value": one.state}])
     # 25 pages: page 1, then batches of pages 2-9, 10-17, 18-25, each with one probe.
     assert one_stats.by_endpoint["list_calls"] == 25
     assert many_stats.by_endpoint["list_calls"] == 25 + 3

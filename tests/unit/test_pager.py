@@ -280,19 +280,33 @@ def test_a_checkpoint_applies_only_on_top_of_its_own_bookmark(entry, since, usab
     if entry is not None:
         entry = {**entry, "since": None}
     state = {"replication_key_value": since, RESUME_KEY: entry} if since else {RESUME_KEY: entry}
-    _, checkpoint = read_state(state, None)
-    assert (checkpoint is not None) is usable
+    assert (read_state(state, None).resume is not None) is usable
 
 
 RESUME_KEY = "resume"
 
 
 def test_read_state_prefers_the_bookmark_over_start_date():
-    bookmark, _ = read_state(
-        {"replication_key_value": stamp(5), "ids_at_bookmark": ["a"]}, stamp(1)
-    )
-    assert bookmark == Bookmark(stamp(5), frozenset({"a"}))
-    assert read_state({}, stamp(1))[0] == Bookmark(stamp(1))
+    saved = read_state({"replication_key_value": stamp(5), "ids_at_bookmark": ["a"]}, stamp(1))
+    assert saved.bookmark == Bookmark(stamp(5), frozenset({"a"}))
+    assert saved.has_bookmark
+    assert read_state({}, stamp(1)).bookmark == Bookmark(stamp(1))
+    assert not read_state({}, stamp(1)).has_bookmark
+
+
+def test_a_reconciliation_checkpoint_applies_on_top_of_start_date_with_its_version():
+    entry = {"cap": stamp(9), "reached": stamp(5), "ids_at_reached": [], "rows_read": 40}
+    state = {
+        "replication_key_value": stamp(7),
+        "resume": {**entry, "since": stamp(1), "version": 8},
+    }
+    saved = read_state(state, stamp(1))
+    assert saved.resume is not None
+    assert saved.resume.version == 8
+    assert saved.resume.since == stamp(1)
+    # the same checkpoint without a version is an incremental one: on top of the bookmark
+    state["resume"] = {**entry, "since": stamp(1)}
+    assert read_state(state, stamp(1)).resume is None
 
 
 @pytest.mark.parametrize(

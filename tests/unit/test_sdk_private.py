@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tap_skipcall.sdk_private import PRIVATE_METHODS, signature_of
+from tap_skipcall.sdk_private import PRIVATE_ATTRIBUTES, PRIVATE_METHODS, signature_of
 
 
 @pytest.mark.parametrize(
@@ -20,3 +20,11 @@ def test_the_check_would_notice_a_change():
         def _write_state_message(self, flush: bool) -> None: ...
 
     assert signature_of(Changed, "_write_state_message") == ["flush"] != []
+
+
+@pytest.mark.parametrize("name", PRIVATE_ATTRIBUTES)
+def test_private_sdk_attribute_still_exists(name):
+    from tap_skipcall.tap import TapSkipcall
+
+    tap = TapSkipcall(config={"api_key": "sk_test_x"}, parse_env_config=False)
+    assert hasattr(tap.streams["users"], name), f"singer-sdk streams no longer have {name}"
