@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from collections.abc import Generator, Iterable, Mapping
 
     import requests
-    from singer_sdk.helpers._batch import BatchConfig
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
 
     from tap_skipcall.calls.state import Checkpoint
@@ -74,6 +74,8 @@ class CallsStream(OwnBookmark, SkipcallListStream):
     DELETED_AT = "_sdc_deleted_at"
     #: Set while a reconciliation reads the head again (see :meth:`_head_passes`).
     _pass_bookmark: Bookmark | None = None
+    #: In BATCH mode, the state that holds once the batch being filled is written.
+    _held_back: dict[str, Any] = {}  # noqa: RUF012  (replaced, never mutated)
 
     @cached_property
     def saved(self) -> SavedState:
@@ -221,14 +223,35 @@ class CallsStream(OwnBookmark, SkipcallListStream):
                     child.fetch_ahead(context)
 
     def _checkpoint(self, checkpoint: Checkpoint) -> None:
-        """Record what is delivered; write it now unless BATCH files still hold the rows.
+        """Record what is delivered: written now, or, in BATCH mode, once it is true."""
+        self._save({RESUME: checkpoint.as_state()})
 
-        In BATCH mode the SDK writes the state after each BATCH message, and by then every
-        row this checkpoint claims is in a file that message names.
+    def _save(self, update: dict[str, Any]) -> None:
+        """Apply a calls state that holds once the rows read so far are written.
+
+        With RECORD messages that is now. With BATCH files it is once the BATCH message
+        holding the last of those rows is written (:meth:`get_batches`): any STATE the SDK
+        writes before, also on SIGTERM, must not claim rows still in a file being filled.
         """
-        self.stream_state[RESUME] = checkpoint.as_state()
         if self.get_batch_config(self.config) is None:
-            write_state_now(self)
+            self.stream_state.update(update)
+            if RESUME in update and len(update) == 1:
+                write_state_now(self)
+        else:
+            self._held_back = {**self._held_back, **update}
+
+    @override
+    def get_batches(
+        self, batch_config: BatchConfig, context: Context | None = None
+    ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        """Each batch, then the state its rows make true (see :meth:`_save`)."""
+        self._held_back = {}
+        for batch in super().get_batches(batch_config, context):
+            true_now = self._held_back  # the rows it claims are in this file or earlier ones
+            self._held_back = {}
+            yield batch  # the SDK writes the BATCH message, then a STATE
+            self.stream_state.update(true_now)
+        self.stream_state.update(self._held_back)  # every file is written
 
     @override
     def get_replication_key_signpost(self, context: Context | None = None) -> None:
@@ -268,7 +291,7 @@ class CallsStream(OwnBookmark, SkipcallListStream):
             reconciled_at = self.saved.reconciled_at
             if complete:
                 reconciled_at = plan.began_at or self.started_at
-            state.update(
+            self._save(
                 completed_state(bookmark, reconciled_at=reconciled_at, last_run_at=self.started_at)
             )
 

@@ -32,11 +32,13 @@ from skipcall_simulator import (
     SimulatorConfig,
 )
 from tap_skipcall.client.base import SkipcallStream
-from tests.helpers import SyncResult, catalog_selecting, run_tap, visible_truth
+from tests.helpers import SyncResult, batch_rows, catalog_selecting, run_tap, visible_truth
 
 ROOT = Path(__file__).resolve().parents[2]
 N_CALLS = 3000
 PAGE_SIZE = 100
+#: Records a BATCH file holds in the BATCH cases.
+BATCH_SIZE = 150
 
 
 @dataclass
@@ -51,6 +53,8 @@ class Case:
     kill: signal.Signals | None = None
     #: Records after which each successive run is killed (two: a resume of a resume).
     kill_after: tuple[int, ...] = (1000,)
+    #: Write BATCH files (a file per BATCH_SIZE records) instead of RECORD messages.
+    batch: bool = False
 
 
 #: Calls created, updated and soft-deleted in every run of a kill case, after its 2nd page.
@@ -130,6 +134,28 @@ CASES = [
         mutations=CHURN,
         simulator={"hide_deleted": True},
     ),
+    *(
+        Case(
+            f"BATCH files, killed with {how.name} at the {where} page, resumed",
+            kill=how,
+            kill_after=(after,),
+            mutations=CHURN,
+            batch=True,
+        )
+        for how, where, after in (
+            (signal.SIGTERM, "first", 50),
+            (signal.SIGKILL, "middle", 750),
+            (signal.SIGKILL, "last", 1400),
+        )
+    ),
+    Case(
+        "BATCH files, killed twice (SIGKILL), a resume of a resume, deletes hidden",
+        kill=signal.SIGKILL,
+        kill_after=(450, 600),
+        mutations=CHURN,
+        simulator={"hide_deleted": True},
+        batch=True,
+    ),
 ]
 
 
@@ -188,6 +214,8 @@ def killed_run(
     for line in process.stdout:
         lines.append(line)
         records += '"type":"RECORD"' in line
+        if '"type":"BATCH"' in line:
+            records += len(batch_rows(json.loads(line)))
         if records >= after:
             process.send_signal(how)
             break
@@ -211,6 +239,13 @@ def run_case(case: Case, tmp: Path) -> Outcome:
             "page_size": PAGE_SIZE,
             **case.config,
         }
+        if case.batch:
+            (tmp / "batches").mkdir(exist_ok=True)
+            config["batch_config"] = {
+                "encoding": {"format": "jsonl", "compression": "gzip"},
+                "storage": {"root": f"file://{tmp / 'batches'}", "prefix": "calls-"},
+                "batch_size": BATCH_SIZE,
+            }
         runs: list[SyncResult] = []
         first = run_tap(config, select=["calls"])  # a clean backfill, then the case
         runs.append(first)
