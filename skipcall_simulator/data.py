@@ -117,6 +117,8 @@ class Dataset:
     call_workspace: dict[str, str] = field(default_factory=dict)
     recordings: dict[str, dict[str, Any]] = field(default_factory=dict)
     transcriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: A sequence contact's status once it moved on: (sequence id, contact id) → status.
+    sequence_status: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)

@@ -229,7 +229,9 @@ def sequence_contacts(api: Simulator, query: Query, id: str) -> Any:
                 "firstName": contact["firstName"],
                 "lastName": contact["lastName"],
                 "phoneNumbers": contact["phoneNumbers"],
-                "status": "CALLED" if calls else "NOT_INITIATED",
+                "status": api.data.sequence_status.get(
+                    (id, contact_id), "CALLED" if calls else "NOT_INITIATED"
+                ),
                 "tags": [
                     {
                         "id": f"tag-{contact['lastModificationSource'].lower()}",

@@ -64,6 +64,8 @@ class SimulatorConfig:
     clamp_limit: int | None = None
     #: Whether soft-deleted calls disappear from lists (undocumented; default: listed).
     hide_deleted: bool = False
+    #: Whether a transcription finishing moves its call's updatedAt (undocumented; no).
+    touch_call_on_transcription: bool = False
     #: Workspaces in the key's scope (None: all of them).
     scope: list[str] | None = None
     #: Shape of GET /v1/workspaces, undocumented: "data" ({data: [...]}), "list", "envelope".

@@ -116,6 +116,16 @@ SETTINGS = th.PropertiesList(
         "ACTIVATE_VERSION. 0: never.",
     ),
     th.Property(
+        "contacts_max_age_days",
+        th.IntegerType(minimum=0),
+        default=7,
+        title="Contacts max age days",
+        description="Contacts and sequence contacts (edited by a CRM, moving on in a sequence, "
+        "with no call changing) are read again at least this often: each sync walks its share "
+        "of the calls list (one request per 100 calls) and reads the contacts and sequences "
+        "it meets. 0: only those of changed calls.",
+    ),
+    th.Property(
         "emit_activate_version_messages",
         th.BooleanType,
         default=True,
@@ -197,11 +207,10 @@ def config_problems(given: dict[str, Any]) -> list[str]:
         if value is not None and not _whole_number(value, highest):
             limits = f"from 1 to {highest}" if highest else "of at least 1"
             problems.append(f"`{name}` must be a whole number {limits} (got {value!r}).")
-    days = config.get("deletions_within_days")
-    if not _whole_number(days, None, lowest=0):
-        problems.append(
-            f"`deletions_within_days` must be a whole number of days, 0 for never (got {days!r})."
-        )
+    for name in ("deletions_within_days", "contacts_max_age_days"):
+        days = config.get(name)
+        if not _whole_number(days, None, lowest=0):
+            problems.append(f"`{name}` must be a whole number of days, 0 for never (got {days!r}).")
     ids = config.get("workspace_ids")
     if ids is not None and (
         not isinstance(ids, list)

@@ -65,7 +65,11 @@ class NewestFirstPaginator(BaseAPIPaginator["PageRequest"]):
 
 def answer_of(response: requests.Response) -> Answer:
     """A page of calls as the pager reads it."""
-    payload = json_body(response)
+    return answer_from(json_body(response))
+
+
+def answer_from(payload: Any) -> Answer:
+    """A page of calls as the pager reads it, from the parsed body."""
     return Answer(
         rows_of(payload["data"]),
         limit=positive_int(payload.get("limit")),

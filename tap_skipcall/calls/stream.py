@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import StreamSchema
 
+from tap_skipcall import clock
 from tap_skipcall.calls.pager import CallPager
 from tap_skipcall.calls.paginator import NewestFirstPaginator, answer_of, page_query
 from tap_skipcall.calls.position import PageRequest
@@ -34,8 +35,10 @@ from tap_skipcall.calls.state import (
     read_state,
 )
 from tap_skipcall.client.base import SCHEMAS
-from tap_skipcall.client.children import SkipcallChildStream
+from tap_skipcall.client.children import SkipcallChildStream, WatchedObjectStream
 from tap_skipcall.client.pages import SkipcallListStream
+from tap_skipcall.freshness.refresher import Refresher
+from tap_skipcall.freshness.walk import WALK, Walk
 from tap_skipcall.network.body import json_body
 from tap_skipcall.sdk_private import (
     OwnBookmark,
@@ -85,7 +88,7 @@ class CallsStream(OwnBookmark, SkipcallListStream):
     @cached_property
     def started_at(self) -> datetime:
         """When this sync of calls began (the tap's clock)."""
-        return datetime.now(timezone.utc)
+        return clock.now()
 
     @cached_property
     def plan(self) -> RunPlan:
@@ -276,6 +279,7 @@ class CallsStream(OwnBookmark, SkipcallListStream):
             self.transport.close()  # requests started ahead and not needed are dropped
         self.progress.done()
         self._log_requests_ahead()
+        walk = self._refresh_children()
         if plan.reconciles and plan.version is not None:
             if complete:
                 activate_version(self, plan.version)
@@ -291,9 +295,10 @@ class CallsStream(OwnBookmark, SkipcallListStream):
             reconciled_at = self.saved.reconciled_at
             if complete:
                 reconciled_at = plan.began_at or self.started_at
-            self._save(
-                completed_state(bookmark, reconciled_at=reconciled_at, last_run_at=self.started_at)
+            final = completed_state(
+                bookmark, reconciled_at=reconciled_at, last_run_at=self.started_at
             )
+            self._save({**final, WALK: walk.as_state()} if walk else final)
 
     def _head_passes(
         self, context: Context | None, bookmark: Bookmark
@@ -315,6 +320,46 @@ class CallsStream(OwnBookmark, SkipcallListStream):
                 return bookmark
             bookmark = pager.final_bookmark()
         return None
+
+    def _refresh_children(self) -> Walk | None:
+        """Read again what changed without its call (see :mod:`tap_skipcall.freshness`)."""
+        children = self.descendants_in_use
+        if not children:
+            return None
+        refresher = Refresher(self, children, clock.now())
+        refresher.read_unfinished(
+            [c for c in children.values() if isinstance(c, WatchedObjectStream)]
+        )
+        days = self.config["contacts_max_age_days"]
+        total = self.paginator.pager.position.cursor.total
+        walk = Walk.from_state(self.stream_state.get(WALK), self.started_at)
+        if not days or total is None or not {"contacts", "sequence_contacts"} & children.keys():
+            return walk
+        if not self.saved.has_bookmark:  # a first sync read every contact: a pass starts
+            return Walk(self.started_at, total=total)
+        period = timedelta(days=days)
+        last = self.saved.last_run_at
+        interval = self.started_at - last if last is not None else period
+        return refresher.walk(walk, total=total, interval=interval, period=period)
+
+    @cached_property
+    def descendants_in_use(self) -> dict[str, SkipcallChildStream]:
+        """The child streams, and theirs, that this run reads: by name."""
+        found: dict[str, SkipcallChildStream] = {}
+        parents: list[Any] = [self]
+        while parents:
+            for child in parents.pop().child_streams:
+                if isinstance(child, SkipcallChildStream) and child.in_use:
+                    found[child.name] = child
+                    parents.append(child)
+        return found
+
+    def page_of_calls(self, number: int) -> requests.Response:
+        """One page of the list, newest first in the wire form this sync found."""
+        style = self.paginator.pager.current.sort_style
+        prepared = self.prepared_request(None, PageRequest(number, style))
+        response: requests.Response = self.send_with_retries(prepared, None)
+        return response
 
     def _log_requests_ahead(self) -> None:
         transport = self.transport
@@ -365,6 +410,7 @@ class CallsStream(OwnBookmark, SkipcallListStream):
             "call_id": record["id"],
             "contact_id": None if contact.get("isUnknown") else contact.get("id"),
             "sequence_id": record.get("sequenceId"),
+            "ended_at": record.get("endedAt"),  # how long a missing recording may still come
         }
 
     @override

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from singer_sdk import metrics
 
 from tap_skipcall.client.base import SkipcallStream
+from tap_skipcall.freshness.unfinished import UNFINISHED, WatchList
 from tap_skipcall.network.body import json_body
 from tap_skipcall.sdk_private import SchemaOncePerRun
 
@@ -20,6 +21,7 @@ else:
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from datetime import datetime
 
     import requests
     from singer_sdk import Tap
@@ -129,3 +131,38 @@ class SkipcallObjectStream(SkipcallChildStream):
         """The object, or nothing on 404."""
         if response.status_code != 404:
             yield json_body(response)
+
+
+class WatchedObjectStream(SkipcallObjectStream):
+    """One object per parent, read again by later syncs until it is final.
+
+    See :mod:`tap_skipcall.freshness.unfinished`; the watch list is in the stream's state.
+    """
+
+    def deadline(self, record: dict[str, Any] | None, context: Context) -> datetime | None:
+        """Until when to read this object again (None: it is final)."""
+        return None
+
+    def watch_list(self) -> WatchList:
+        """The calls whose object to read again."""
+        return WatchList.from_state(self.stream_state.get(UNFINISHED))
+
+    def forget(self, keys: list[str]) -> None:
+        """Drop these from the watch list."""
+        watch = self.watch_list()
+        for key in keys:
+            watch = watch.without(key)
+        self.stream_state[UNFINISHED] = watch.as_state()
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The object; then whether it is final (off the list) or to read again (on it)."""
+        if context is None or not self.has_work_for(context):
+            return
+        records = list(super().get_records(context))
+        key = str(context[self.parent_key])
+        until = self.deadline(records[0] if records else None, context)
+        watch = self.watch_list()
+        watch = watch.without(key) if until is None else watch.watching(key, until)
+        self.stream_state[UNFINISHED] = watch.as_state()
+        yield from records

@@ -14,18 +14,27 @@ else:
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from datetime import datetime
 
     import requests
     from singer_sdk.helpers.types import Context
 
+from tap_skipcall import clock
+from tap_skipcall.calls.rows import parse_timestamp
+from tap_skipcall.calls.state import iso
 from tap_skipcall.calls.stream import CallsStream
 from tap_skipcall.client.base import SCHEMAS
-from tap_skipcall.client.children import SkipcallChildStream, SkipcallObjectStream
+from tap_skipcall.client.children import (
+    SkipcallChildStream,
+    SkipcallObjectStream,
+    WatchedObjectStream,
+)
 from tap_skipcall.client.pages import SkipcallListStream
+from tap_skipcall.freshness.unfinished import recording_deadline, transcription_deadline
 from tap_skipcall.network.body import json_body
 
 
-class CallRecordingsStream(SkipcallObjectStream):
+class CallRecordingsStream(WatchedObjectStream):
     """``GET /v1/calls/{id}/recording`` for each call emitted; 404 (no recording) yields nothing."""
 
     name = "call_recordings"
@@ -46,6 +55,11 @@ class CallRecordingsStream(SkipcallObjectStream):
             yield {"call_id": record["call_id"]}
 
     @override
+    def deadline(self, record: dict[str, Any] | None, context: Context) -> datetime | None:
+        """Read again while its transcription runs, or while it may still be attached."""
+        return recording_deadline(record, context.get("ended_at"), clock.now())
+
+    @override
     def answered_ahead(
         self, response: requests.Response, context: Context | None
     ) -> requests.Response:
@@ -57,7 +71,7 @@ class CallRecordingsStream(SkipcallObjectStream):
         return response
 
 
-class CallTranscriptionsStream(SkipcallObjectStream):
+class CallTranscriptionsStream(WatchedObjectStream):
     """``GET /v1/calls/{id}/transcription``, asked only when the recording has one."""
 
     name = "call_transcriptions"
@@ -68,6 +82,11 @@ class CallTranscriptionsStream(SkipcallObjectStream):
     primary_keys = ("id",)
     selected_by_default = False
     schema = StreamSchema(SCHEMAS)
+
+    @override
+    def deadline(self, record: dict[str, Any] | None, context: Context) -> datetime | None:
+        """Read again until it is ``COMPLETED`` or ``FAILED``."""
+        return transcription_deadline(record, clock.now())
 
 
 class ContactsStream(SkipcallObjectStream):
@@ -93,3 +112,23 @@ class SequenceContactsStream(SkipcallChildStream, SkipcallListStream):
     primary_keys = ("sequence_id", "id")
     narrows_by_workspace = False
     schema = StreamSchema(SCHEMAS)
+
+    #: The state key: sequence id → when its contacts were last read.
+    READ_AT = "refreshed_at"
+
+    def read_before(self, context: Context, moment: datetime) -> bool:
+        """Whether this sequence's contacts were last read before ``moment`` (or never)."""
+        read = parse_timestamp(
+            (self.stream_state.get(self.READ_AT) or {}).get(context["sequence_id"])
+        )
+        return read is None or read < moment
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The sequence's contacts; then when they were read, for the walk."""
+        if context is None or not self.has_work_for(context):
+            return
+        yield from super().get_records(context)
+        read_at = dict(self.stream_state.get(self.READ_AT) or {})
+        read_at[str(context["sequence_id"])] = iso(clock.now())
+        self.stream_state[self.READ_AT] = read_at

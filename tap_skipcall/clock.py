@@ -1,0 +1,10 @@
+"""The tap's clock, in one place: what a day-by-day test moves (or `faketime` does)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def now() -> datetime:
+    """The current moment, UTC."""
+    return datetime.now(timezone.utc)

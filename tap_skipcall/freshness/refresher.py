@@ -1,0 +1,140 @@
+"""The reads that keep children fresh, at the end of a sync of calls.
+
+First the watch lists (:mod:`.unfinished`): each recording and transcription still
+unfinished is read again, once. Then the walk (:mod:`.walk`): this run's share of the calls
+list, whose contacts and sequences are read again (a contact once per sync, a sequence once
+per pass). Every read goes through the child stream's own sync, so records, BATCH files and
+errors are the same as when a call brings them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Protocol
+
+from tap_skipcall.calls.paginator import answer_from
+from tap_skipcall.freshness.walk import (
+    Walk,
+    landed_at_or_above,
+    landing_row,
+    rows_this_run,
+    take,
+)
+from tap_skipcall.network.body import json_body
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime, timedelta
+
+    import requests
+    from singer_sdk.helpers.types import Context
+
+    from tap_skipcall.client.children import SkipcallChildStream
+    from tap_skipcall.freshness.unfinished import WatchList
+
+logger = logging.getLogger("tap-skipcall")
+
+
+class CallsList(Protocol):
+    """What the refresher needs of the calls stream."""
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        """The tap's settings."""
+
+    def page_of_calls(self, number: int) -> requests.Response:
+        """One page of the list, newest first in the wire form the sync found."""
+
+    def get_child_context(self, record: dict[str, Any], context: Context | None) -> Context:
+        """What the children of a call are read for."""
+
+
+class Watched(Protocol):
+    """A child stream that keeps a watch list of unfinished children."""
+
+    name: str
+
+    def watch_list(self) -> WatchList:
+        """The calls whose child to read again."""
+
+    def forget(self, call_ids: list[str]) -> None:
+        """Drop these calls from the watch list."""
+
+    def has_work_for(self, context: Context) -> bool:
+        """Whether this sync has not read it yet."""
+
+    def sync(self, context: Context | None = None) -> None:
+        """The SDK's sync of one parent."""
+
+
+class Refresher:
+    """Reads again what changed without its call, for the child streams in use."""
+
+    def __init__(
+        self, calls: CallsList, children: Mapping[str, SkipcallChildStream], now: datetime
+    ) -> None:
+        self.calls = calls
+        self.children = children
+        self.now = now
+
+    def read_unfinished(self, watched: list[Watched]) -> int:
+        """Read each unfinished recording and transcription again; the reads made."""
+        reads = 0
+        for child in watched:
+            due, expired = child.watch_list().split(self.now)
+            if expired:
+                logger.warning(
+                    "%s: gave up reading again %d not final by their deadline: %s",
+                    child.name,
+                    len(expired),
+                    ", ".join(expired[:10]) + (" …" if len(expired) > 10 else ""),
+                )
+                child.forget(expired)
+            for call_id in due:
+                if child.has_work_for({"call_id": call_id}):
+                    child.sync(context={"call_id": call_id})
+                    reads += 1
+        return reads
+
+    def walk(self, walk: Walk, *, total: int, interval: timedelta, period: timedelta) -> Walk:
+        """Pass the share of the walk due in this run; the walk as it then stands."""
+        target = rows_this_run(walk, now=self.now, interval=interval, period=period, total=total)
+        if target <= 0:
+            return walk
+        size = int(self.calls.config["page_size"])
+        number = landing_row(walk, total) // size + 1
+        landed, passed = False, 0
+        while True:
+            payload = json_body(self.calls.page_of_calls(number))
+            answer = answer_from(payload)
+            total = answer.total if answer.total is not None else total
+            if not landed and number > 1 and not landed_at_or_above(walk, answer.rows):
+                number -= 1  # rows left the list and moved up: step back
+                continue
+            landed = True
+            start = (number - 1) * size
+            walk, taken = take(walk, answer.rows, start, total, target - passed)
+            for index in taken:
+                self._read_children_of(payload["data"][index], walk)
+            passed += len(taken)
+            if not payload["data"] or (
+                start + len(answer.rows) >= total and walk.rows_done >= total
+            ):
+                logger.info("contacts and sequence_contacts: a full pass of the walk ended.")
+                return Walk(self.now, total=total)
+            if passed >= target:
+                return walk
+            number += 1
+
+    def _read_children_of(self, call: dict[str, Any], walk: Walk) -> None:
+        context = self.calls.get_child_context(call, None)
+        contacts = self.children.get("contacts")
+        if contacts is not None and contacts.has_work_for(context):
+            contacts.sync(context=context)
+        sequences = self.children.get("sequence_contacts")
+        if (
+            sequences is not None
+            and sequences.has_work_for(context)
+            and sequences.read_before(context, walk.started_at)  # type: ignore[attr-defined]
+        ):
+            sequences.sync(context=context)

@@ -1,0 +1,192 @@
+"""Helpers and fixtures of the end-to-end tests: a PostgreSQL server and Meltano.
+
+Needs the `meltano` command (or MELTANO_BIN) and PostgreSQL's server binaries. Without
+them the tests are skipped, unless SKIPCALL_REQUIRE_E2E=1 (as in .ci/run), where a skip
+would hide a missing install step and so fails instead.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import tap_config
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRED = os.environ.get("SKIPCALL_REQUIRE_E2E") == "1"
+
+
+def _missing(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"end-to-end prerequisites missing: {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    """initdb refuses root: run server commands as the `postgres` user when we are root."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def connection(server: dict, dbname: str):
+    import psycopg
+
+    return psycopg.connect(
+        host=server["host"],
+        port=server["port"],
+        user=server["user"],
+        password=server["password"],
+        dbname=dbname,
+        autocommit=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A server to load into: SKIPCALL_PG_HOST/PORT/USER/PASSWORD if set (a CI service),
+    else a throwaway one started here with initdb and pg_ctl."""
+    if os.environ.get("SKIPCALL_PG_HOST"):
+        server = {
+            "host": os.environ["SKIPCALL_PG_HOST"],
+            "port": int(os.environ.get("SKIPCALL_PG_PORT", "5432")),
+            "user": os.environ.get("SKIPCALL_PG_USER", "postgres"),
+            "password": os.environ.get("SKIPCALL_PG_PASSWORD", "postgres"),
+        }
+        with connection(server, "postgres") as conn:
+            conn.execute("DROP DATABASE IF EXISTS skipcall")
+            conn.execute("CREATE DATABASE skipcall")
+        yield server
+        return
+    yield from _throwaway_server()
+
+
+def _throwaway_server():
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    initdb = shutil.which("initdb") or (binaries[-1] if binaries else None)
+    if initdb is None:
+        _missing("PostgreSQL server binaries (initdb) not found")
+    bin_dir = Path(initdb).parent
+    # Not under pytest's tmp root: that is private to root, and the server runs as postgres.
+    data = Path(tempfile.mkdtemp(prefix="tap-skipcall-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres")
+    port = _free_port()
+    subprocess.run(
+        _as_postgres(
+            [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        _as_postgres(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-w",
+                "-l",
+                str(data / "server.log"),
+                "-o",
+                f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -F",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    server = {
+        "host": "127.0.0.1",
+        "port": port,
+        "user": "postgres",
+        "password": "unused-under-trust-auth",
+    }
+    try:
+        with connection(server, "postgres") as conn:
+            conn.execute("CREATE DATABASE skipcall")
+        yield server
+    finally:
+        subprocess.run(
+            _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def meltano():
+    command = os.environ.get("MELTANO_BIN") or shutil.which("meltano")
+    if command is None:
+        _missing("the `meltano` command was not found (set MELTANO_BIN)")
+    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    subprocess.run(
+        [command, "install", "tap-skipcall", "target-postgres", "target-duckdb"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
+    return command
+
+
+def meltano_env(sim, postgres: dict, **env: str) -> dict[str, str]:
+    """The environment that points Meltano's tap at a simulator and its loader at PostgreSQL."""
+    config = tap_config(sim)
+    return {
+        **os.environ,
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "TAP_SKIPCALL_API_URL": config["api_url"],
+        "TAP_SKIPCALL_API_KEY": config["api_key"],
+        "TARGET_POSTGRES_HOST": postgres["host"],
+        "TARGET_POSTGRES_PORT": str(postgres["port"]),
+        "TARGET_POSTGRES_USER": postgres["user"],
+        "TARGET_POSTGRES_PASSWORD": postgres["password"],
+        **env,
+    }
+
+
+def run_command(meltano: str, state_id: str) -> list[str]:
+    return [meltano, "run", "--state-id-suffix", state_id, "tap-skipcall", "target-postgres"]
+
+
+def calls_state(meltano: str, sim, postgres: dict, state_id: str) -> dict:
+    """The calls state Meltano keeps for this state id (as the next run will get it)."""
+    saved = subprocess.run(
+        [meltano, "state", "get", f"dev:tap-skipcall-to-target-postgres:{state_id}"],
+        cwd=ROOT,
+        env=meltano_env(sim, postgres),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(saved.strip().splitlines()[-1])["singer_state"]["bookmarks"]["calls"]
+
+
+def meltano_run(meltano: str, sim, postgres: dict, state_id: str, *, prefix=(), **env: str):
+    """`meltano run tap-skipcall target-postgres` against a simulator; must succeed quietly."""
+    config = tap_config(sim)
+    completed = subprocess.run(
+        [*prefix, *run_command(meltano, state_id)],
+        cwd=ROOT,
+        env=meltano_env(sim, postgres, **env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert config["api_key"] not in completed.stdout + completed.stderr
+    return completed
