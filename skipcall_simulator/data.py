@@ -84,15 +84,20 @@ def iso(moment: datetime) -> str:
 
 
 class MonotonicClock:
-    """Server clock for ``updatedAt``: wall time, but strictly increasing per millisecond."""
+    """Server clock for ``updatedAt``: wall time, but strictly increasing per millisecond.
+
+    ``offset`` moves it ahead, so that tests can live days in seconds (with the tap's own
+    clock moved as far).
+    """
 
     def __init__(self) -> None:
         self._last = datetime(1970, 1, 1, tzinfo=timezone.utc)
         self._lock = threading.Lock()
+        self.offset = timedelta(0)
 
     def now(self) -> datetime:
         with self._lock:
-            current = datetime.fromtimestamp(time.time(), tz=timezone.utc)
+            current = datetime.fromtimestamp(time.time(), tz=timezone.utc) + self.offset
             current = current.replace(microsecond=current.microsecond // 1000 * 1000)
             if current <= self._last:
                 current = self._last + timedelta(milliseconds=1)

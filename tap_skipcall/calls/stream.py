@@ -37,7 +37,7 @@ from tap_skipcall.calls.state import (
 from tap_skipcall.client.base import SCHEMAS
 from tap_skipcall.client.children import SkipcallChildStream, WatchedObjectStream
 from tap_skipcall.client.pages import SkipcallListStream
-from tap_skipcall.freshness.refresher import Refresher
+from tap_skipcall.freshness.refresher import Refresher, Rotated
 from tap_skipcall.freshness.walk import WALK, Walk
 from tap_skipcall.network.body import json_body
 from tap_skipcall.sdk_private import (
@@ -333,13 +333,16 @@ class CallsStream(OwnBookmark, SkipcallListStream):
         days = self.config["contacts_max_age_days"]
         total = self.paginator.pager.position.cursor.total
         walk = Walk.from_state(self.stream_state.get(WALK), self.started_at)
-        if not days or total is None or not {"contacts", "sequence_contacts"} & children.keys():
-            return walk
-        if not self.saved.has_bookmark:  # a first sync read every contact: a pass starts
-            return Walk(self.started_at, total=total)
+        if not days or total is None or not self.saved.has_bookmark:
+            return Walk(self.started_at, total=total or 0)  # a first sync read them all
         period = timedelta(days=days)
         last = self.saved.last_run_at
         interval = self.started_at - last if last is not None else period
+        sequences = children.get("sequence_contacts")
+        if isinstance(sequences, Rotated):
+            refresher.rotate_sequences(sequences, interval=interval, period=period)
+        if "contacts" not in children:
+            return walk
         return refresher.walk(walk, total=total, interval=interval, period=period)
 
     @cached_property

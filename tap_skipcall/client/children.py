@@ -21,7 +21,6 @@ else:
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from datetime import datetime
 
     import requests
     from singer_sdk import Tap
@@ -136,33 +135,34 @@ class SkipcallObjectStream(SkipcallChildStream):
 class WatchedObjectStream(SkipcallObjectStream):
     """One object per parent, read again by later syncs until it is final.
 
-    See :mod:`tap_skipcall.freshness.unfinished`; the watch list is in the stream's state.
+    See :mod:`tap_skipcall.freshness.unfinished`; the watch lists are in the stream's state.
     """
 
-    def deadline(self, record: dict[str, Any] | None, context: Context) -> datetime | None:
-        """Until when to read this object again (None: it is final)."""
-        return None
+    #: The state keys of this stream's watch lists.
+    watch_list_names: ClassVar[tuple[str, ...]] = (UNFINISHED,)
 
-    def watch_list(self) -> WatchList:
-        """The calls whose object to read again."""
-        return WatchList.from_state(self.stream_state.get(UNFINISHED))
+    def after_read(self, key: str, record: dict[str, Any] | None, context: Context) -> None:
+        """Update the watch lists once ``key``'s object was read (None: 404)."""
 
-    def forget(self, keys: list[str]) -> None:
-        """Drop these from the watch list."""
-        watch = self.watch_list()
-        for key in keys:
-            watch = watch.without(key)
-        self.stream_state[UNFINISHED] = watch.as_state()
+    def watch_list(self, name: str = UNFINISHED) -> WatchList:
+        """One of the stream's watch lists."""
+        return WatchList.from_state(self.stream_state.get(name))
+
+    def keep(self, name: str, watch: WatchList) -> None:
+        """Save a watch list in the stream's state."""
+        self.stream_state[name] = watch.as_state()
+
+    def watched(self) -> list[str]:
+        """Every parent whose object this sync reads again."""
+        return sorted(
+            {key for name in self.watch_list_names for key in self.watch_list(name).until}
+        )
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """The object; then whether it is final (off the list) or to read again (on it)."""
+        """The object; then whether it is final (off the lists) or to read again (on them)."""
         if context is None or not self.has_work_for(context):
             return
         records = list(super().get_records(context))
-        key = str(context[self.parent_key])
-        until = self.deadline(records[0] if records else None, context)
-        watch = self.watch_list()
-        watch = watch.without(key) if until is None else watch.watching(key, until)
-        self.stream_state[UNFINISHED] = watch.as_state()
+        self.after_read(str(context[self.parent_key]), records[0] if records else None, context)
         yield from records

@@ -1,18 +1,19 @@
 """The reads that keep children fresh, at the end of a sync of calls.
 
 First the watch lists (:mod:`.unfinished`): each recording and transcription still
-unfinished is read again, once. Then the walk (:mod:`.walk`): this run's share of the calls
-list, whose contacts and sequences are read again (a contact once per sync, a sequence once
-per pass). Every read goes through the child stream's own sync, so records, BATCH files and
-errors are the same as when a call brings them.
+unfinished is read again, once. Then the sequences due in the rotation (:mod:`.rotation`),
+and the walk (:mod:`.walk`): this run's share of the calls list, whose contacts are read
+again (each once per sync). Every read goes through the child stream's own sync, so
+records, BATCH files and errors are the same as when a call brings them.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tap_skipcall.calls.paginator import answer_from
+from tap_skipcall.freshness.rotation import due_for_refresh
 from tap_skipcall.freshness.walk import (
     Walk,
     landed_at_or_above,
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_skipcall.client.children import SkipcallChildStream
-    from tap_skipcall.freshness.unfinished import WatchList
 
 logger = logging.getLogger("tap-skipcall")
 
@@ -50,15 +50,24 @@ class CallsList(Protocol):
 
 
 class Watched(Protocol):
-    """A child stream that keeps a watch list of unfinished children."""
+    """A child stream that keeps watch lists of unfinished children."""
 
-    name: str
+    def watched(self) -> list[str]:
+        """Every parent whose child to read again."""
 
-    def watch_list(self) -> WatchList:
-        """The calls whose child to read again."""
+    def has_work_for(self, context: Context) -> bool:
+        """Whether this sync has not read it yet."""
 
-    def forget(self, call_ids: list[str]) -> None:
-        """Drop these calls from the watch list."""
+    def sync(self, context: Context | None = None) -> None:
+        """The SDK's sync of one parent."""
+
+
+@runtime_checkable
+class Rotated(Protocol):
+    """A child stream re-read in rotation (sequence contacts)."""
+
+    def read_at(self) -> dict[str, datetime]:
+        """When each parent was last read."""
 
     def has_work_for(self, context: Context) -> bool:
         """Whether this sync has not read it yet."""
@@ -78,19 +87,10 @@ class Refresher:
         self.now = now
 
     def read_unfinished(self, watched: list[Watched]) -> int:
-        """Read each unfinished recording and transcription again; the reads made."""
+        """Read each unfinished recording and transcription again, once; the reads made."""
         reads = 0
         for child in watched:
-            due, expired = child.watch_list().split(self.now)
-            if expired:
-                logger.warning(
-                    "%s: gave up reading again %d not final by their deadline: %s",
-                    child.name,
-                    len(expired),
-                    ", ".join(expired[:10]) + (" …" if len(expired) > 10 else ""),
-                )
-                child.forget(expired)
-            for call_id in due:
+            for call_id in child.watched():
                 if child.has_work_for({"call_id": call_id}):
                     child.sync(context={"call_id": call_id})
                     reads += 1
@@ -115,7 +115,7 @@ class Refresher:
             start = (number - 1) * size
             walk, taken = take(walk, answer.rows, start, total, target - passed)
             for index in taken:
-                self._read_children_of(payload["data"][index], walk)
+                self._read_contact_of(payload["data"][index])
             passed += len(taken)
             if not payload["data"] or (
                 start + len(answer.rows) >= total and walk.rows_done >= total
@@ -126,15 +126,21 @@ class Refresher:
                 return walk
             number += 1
 
-    def _read_children_of(self, call: dict[str, Any], walk: Walk) -> None:
+    def rotate_sequences(
+        self, sequences: Rotated, *, interval: timedelta, period: timedelta
+    ) -> int:
+        """Read again the sequences due in the rotation; the reads made."""
+        reads = 0
+        due = due_for_refresh(sequences.read_at(), now=self.now, interval=interval, period=period)
+        for sequence_id in due:
+            context = {"sequence_id": sequence_id}
+            if sequences.has_work_for(context):
+                sequences.sync(context=context)
+                reads += 1
+        return reads
+
+    def _read_contact_of(self, call: dict[str, Any]) -> None:
         context = self.calls.get_child_context(call, None)
         contacts = self.children.get("contacts")
         if contacts is not None and contacts.has_work_for(context):
             contacts.sync(context=context)
-        sequences = self.children.get("sequence_contacts")
-        if (
-            sequences is not None
-            and sequences.has_work_for(context)
-            and sequences.read_before(context, walk.started_at)  # type: ignore[attr-defined]
-        ):
-            sequences.sync(context=context)

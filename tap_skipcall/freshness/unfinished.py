@@ -8,11 +8,13 @@ child) until it is final or its deadline passes:
 * a transcription ``PENDING`` or ``IN_PROGRESS``, or announced by ``hasTranscription`` but
   not served yet (404), and the recording that reports its status: 7 days (a transcription
   takes minutes; one not done in a week is stuck, and is logged as given up);
-* a recording not there yet (404) for a call that ended less than a day before: until a day
-  after the call ended (a recording is attached within minutes, if at all; a call without
-  one, as many have, costs one request per sync for that day).
+* a recording not there yet (404) for a call that ended less than an hour before it was
+  read: an hour after the call ended (a recording is attached within minutes, if at all;
+  many calls never get one, so the wait is short).
 
-The list holds only what is unfinished, never the account's size.
+Every sync reads each watched child once, and the first sync after its deadline reads it
+one last time (so a daily sync still catches a recording attached minutes after the call).
+The lists hold only what is unfinished, never the account's size.
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ FINAL = frozenset({"COMPLETED", "FAILED"})
 #: How long a transcription (and its recording's status) is read again before giving up.
 HORIZON = timedelta(days=7)
 #: How long after its call ended a missing recording is looked for again.
-LATE_RECORDING_WINDOW = timedelta(days=1)
-#: The state key, in the bookmarks of ``call_recordings`` and ``call_transcriptions``.
+LATE_RECORDING_WINDOW = timedelta(hours=1)
+#: The state keys: unfinished children (``call_recordings``, ``call_transcriptions``) and
+#: recordings not attached yet (``call_recordings``).
 UNFINISHED = "unfinished"
+NOT_ATTACHED = "not_attached"
 
 
 @dataclass(frozen=True)
@@ -66,32 +70,41 @@ class WatchList:
             return self
         return WatchList({k: v for k, v in self.until.items() if k != call_id})
 
-    def split(self, now: datetime) -> tuple[list[str], list[str]]:
-        """The calls to read again now, and those whose deadline has passed."""
-        due = sorted(k for k, v in self.until.items() if now < v)
-        expired = sorted(k for k, v in self.until.items() if now >= v)
-        return due, expired
+    def after_read(
+        self, key: str, *, unfinished: bool, deadline: datetime | None, now: datetime
+    ) -> tuple[WatchList, bool]:
+        """The list once ``key``'s child was read; and whether it was given up on.
+
+        A final child leaves the list. An unfinished one stays until its first deadline
+        (``deadline`` when it joins; None: not worth watching) has passed: this read was
+        then its last.
+        """
+        if not unfinished:
+            return self.without(key), False
+        until = self.until.get(key, deadline)
+        if until is None:
+            return self, False
+        if until <= now:
+            return self.without(key), key in self.until
+        return self.watching(key, until), False
 
 
-def recording_deadline(
-    record: Mapping[str, Any] | None, ended_at: Any, now: datetime
-) -> datetime | None:
-    """Until when to read this recording again (None: it is final, or none will come)."""
-    if record is None:
-        ended = parse_timestamp(ended_at)
-        if ended is None or now - ended >= LATE_RECORDING_WINDOW:
-            return None
-        return ended + LATE_RECORDING_WINDOW
-    if record.get("hasTranscription") and record.get("transcriptionStatus") not in FINAL:
-        return now + HORIZON
-    return None
+def transcription_unfinished(record: Mapping[str, Any] | None) -> bool:
+    """Whether a transcription is unfinished: not ``COMPLETED`` or ``FAILED`` yet.
 
-
-def transcription_deadline(record: Mapping[str, Any] | None, now: datetime) -> datetime | None:
-    """Until when to read this transcription again (None: it is final).
-
-    It is read only where the recording announced one, so a 404 means "not served yet".
+    It is read only where its recording announced one, so a 404 means "not served yet".
     """
-    if record is None or record.get("status") not in FINAL:
-        return now + HORIZON
-    return None
+    return record is None or record.get("status") not in FINAL
+
+
+def recording_unfinished(record: Mapping[str, Any]) -> bool:
+    """A recording is unfinished while the transcription it announces is not final."""
+    return bool(record.get("hasTranscription")) and record.get("transcriptionStatus") not in FINAL
+
+
+def attachment_deadline(ended_at: Any, now: datetime) -> datetime | None:
+    """Until when to look again for a recording not there yet (None: not worth it)."""
+    ended = parse_timestamp(ended_at)
+    if ended is None or now - ended >= LATE_RECORDING_WINDOW:
+        return None
+    return ended + LATE_RECORDING_WINDOW

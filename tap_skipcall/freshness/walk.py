@@ -1,11 +1,11 @@
-"""A walk down the calls list that re-reads contacts and sequence contacts, spread over runs.
+"""A walk down the calls list that re-reads contacts, spread over the runs of a period.
 
-Contacts are edited by CRM syncs and sequence contacts move on without any call changing,
-and the API lists neither: the only way to them is the calls (REFERENCE §2.12). So each
-sync walks a share of the calls list, newest first, and re-reads the contacts and sequences
-of the calls it passes. The walk spreads one full pass over the period (less one run
-interval, so that the last share comes in time), the same share each run: a contact whose
-calls do not change is re-read about once a period, and no run pays for the whole list.
+Contacts are edited by CRM syncs without any call changing, and the API does not list them:
+the only way to them is the calls (REFERENCE §2.12). So each sync walks a share of the calls
+list, newest first, and re-reads the contacts of the calls it passes. The walk spreads one
+full pass over the period (less one run interval, so that the last share comes in time),
+the same share each run: a contact whose calls do not change is re-read about once a
+period, and no run pays for the whole list.
 
 Rows move while the walk is spread over days: a call updated or created goes to the head,
 above where the walk is, and its contact was read when the sync wrote it; calls that leave

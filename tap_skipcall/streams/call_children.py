@@ -30,7 +30,14 @@ from tap_skipcall.client.children import (
     WatchedObjectStream,
 )
 from tap_skipcall.client.pages import SkipcallListStream
-from tap_skipcall.freshness.unfinished import recording_deadline, transcription_deadline
+from tap_skipcall.freshness.unfinished import (
+    HORIZON,
+    NOT_ATTACHED,
+    UNFINISHED,
+    attachment_deadline,
+    recording_unfinished,
+    transcription_unfinished,
+)
 from tap_skipcall.network.body import json_body
 
 
@@ -54,10 +61,26 @@ class CallRecordingsStream(WatchedObjectStream):
         if record.get("hasTranscription"):
             yield {"call_id": record["call_id"]}
 
+    watch_list_names = (UNFINISHED, NOT_ATTACHED)
+
     @override
-    def deadline(self, record: dict[str, Any] | None, context: Context) -> datetime | None:
-        """Read again while its transcription runs, or while it may still be attached."""
-        return recording_deadline(record, context.get("ended_at"), clock.now())
+    def after_read(self, key: str, record: dict[str, Any] | None, context: Context) -> None:
+        """Watched while not attached (for an hour), or while its transcription runs."""
+        now = clock.now()
+        deadline = attachment_deadline(context.get("ended_at"), now)
+        absent, _ = self.watch_list(NOT_ATTACHED).after_read(
+            key, unfinished=record is None, deadline=deadline, now=now
+        )
+        self.keep(NOT_ATTACHED, absent)
+        if record is not None:
+            watch, gave_up = self.watch_list().after_read(
+                key, unfinished=recording_unfinished(record), deadline=now + HORIZON, now=now
+            )
+            self.keep(UNFINISHED, watch)
+            if gave_up:
+                self.logger.warning(
+                    "%s: gave up on %s, still not final after 7 days.", self.name, key
+                )
 
     @override
     def answered_ahead(
@@ -84,9 +107,15 @@ class CallTranscriptionsStream(WatchedObjectStream):
     schema = StreamSchema(SCHEMAS)
 
     @override
-    def deadline(self, record: dict[str, Any] | None, context: Context) -> datetime | None:
-        """Read again until it is ``COMPLETED`` or ``FAILED``."""
-        return transcription_deadline(record, clock.now())
+    def after_read(self, key: str, record: dict[str, Any] | None, context: Context) -> None:
+        """Watched until ``COMPLETED`` or ``FAILED``, or 7 days."""
+        now = clock.now()
+        watch, gave_up = self.watch_list().after_read(
+            key, unfinished=transcription_unfinished(record), deadline=now + HORIZON, now=now
+        )
+        self.keep(UNFINISHED, watch)
+        if gave_up:
+            self.logger.warning("%s: gave up on %s, still not final after 7 days.", self.name, key)
 
 
 class ContactsStream(SkipcallObjectStream):

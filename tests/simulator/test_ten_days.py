@@ -1,0 +1,100 @@
+"""Day after day, what changes without its call still reaches the warehouse, within bounds.
+
+Each day the account lives (transcriptions finish, recordings appear late, a CRM edits
+contacts, sequence contacts move on: ``skipcall_simulator.Lifecycle``) and one sync runs;
+then every child table is compared with the API's truth.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from skipcall_simulator import Lifecycle
+from skipcall_simulator.endpoints import sequence_contacts
+from tap_skipcall import clock as clock_module
+from tests.helpers import Warehouse, run_tap, tap_config
+
+DAY = timedelta(days=1)
+PERIOD = 7
+CHILDREN = ["call_recordings", "call_transcriptions", "contacts", "sequence_contacts"]
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    class Clock:
+        now = datetime.now(timezone.utc)
+
+    monkeypatch.setattr(clock_module, "now", lambda: Clock.now)
+    return Clock
+
+
+def differing(warehouse: Warehouse, stream: str, truth: dict) -> set:
+    """Keys (the table's) whose row lacks or contradicts a field of the API's truth."""
+    table = warehouse.tables.get(stream, {})
+    return {
+        key
+        for key, item in truth.items()
+        if (row := table.get(key)) is None or any(row.get(f) != v for f, v in item.items())
+    }
+
+
+def sequence_truth(sim) -> dict:
+    api = sim.simulator
+    truth = {}
+    for sequence_id in api.data.sequences:
+        page = 1
+        while True:
+            body = sequence_contacts(api, {"page": [str(page)], "limit": ["100"]}, id=sequence_id)
+            for item in body["data"]:
+                truth[(sequence_id, item["id"])] = {"status": item["status"]}
+            if page >= body["totalPages"]:
+                break
+            page += 1
+    return truth
+
+
+@pytest.mark.parametrize("touch", [False, True], ids=["call-unchanged", "call-touched"])
+def test_ten_days_keep_every_child_current_within_its_bounds(make_simulator, clock, touch):
+    sim = make_simulator(n_calls=600, touch_call_on_transcription=touch)
+    api, data = sim.simulator, sim.simulator.data
+    life = Lifecycle(api)
+    config = tap_config(sim)
+    streams = ["calls", *CHILDREN]
+    warehouse = Warehouse()
+    first = run_tap(config, select=streams)
+    warehouse.load(first)
+    first_cost = api.stats.requests
+    state = first.state
+    edited_on, moved_on, costs = {}, {}, []
+    for day in range(1, 11):
+        clock.now += DAY
+        data.clock.offset += DAY  # the API's clock moves as far as the tap's
+        life.attach_late_recordings()
+        life.finish_transcriptions()
+        edited_on.update(dict.fromkeys(life.crm_edits(3), day))
+        moved_on.update(dict.fromkeys(life.sequences_move_on(3), day))
+        life.end_calls(15)
+        before = api.stats.requests
+        result = run_tap(config, state=state, select=streams)
+        warehouse.load(result)
+        state = result.state
+        costs.append(api.stats.requests - before)
+        # Recordings and transcriptions: every one as the API has it now.
+        recordings = {(r["id"],): r for c, r in data.recordings.items() if c in data.calls}
+        assert differing(warehouse, "call_recordings", recordings) == set(), day
+        transcriptions = {
+            (t["id"],): t for c, t in data.transcriptions.items() if c in data.recordings
+        }
+        assert differing(warehouse, "call_transcriptions", transcriptions) == set(), day
+        # Contacts and sequence contacts: stale only if changed within the period.
+        contacts = {key: data.contacts[key[0]] for key in warehouse.tables["contacts"]}
+        stale = differing(warehouse, "contacts", contacts)
+        assert {k for k in stale if day - edited_on.get(k[0], -99) >= PERIOD} == set(), day
+        stale = differing(warehouse, "sequence_contacts", sequence_truth(sim))
+        assert {k for k in stale if day - moved_on.get(k, -99) >= PERIOD} == set(), day
+    assert max(costs) <= first_cost / 4, (costs, first_cost)
+    watched = state["bookmarks"]["call_transcriptions"].get("unfinished", {})
+    assert len(watched) <= 15 * 2  # bounded by what is unfinished, not by the account
+    assert len(state["bookmarks"]["sequence_contacts"]["refreshed_at"]) == len(data.sequences)
