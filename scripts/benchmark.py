@@ -303,6 +303,73 @@ def resume(args: argparse.Namespace) -> str:
     return "\n".join(rows)
 
 
+def days(args: argparse.Namespace) -> str:
+    """Ten days of one sync a day on a living account: requests per sync, per selection."""
+    import shutil
+    from datetime import timedelta
+
+    sys.path.insert(0, str(ROOT))
+    from skipcall_simulator import Dataset, Lifecycle, RunningSimulator, Simulator, SimulatorConfig
+
+    if shutil.which("faketime") is None:
+        raise SystemExit("--days needs faketime (apt-get install faketime)")
+    selections = {
+        "default streams": None,
+        "every per-call stream": {
+            "calls",
+            "call_recordings",
+            "call_transcriptions",
+            "contacts",
+            "sequence_contacts",
+        },
+    }
+    costs: dict[str, list[int]] = {}
+    for label, streams in selections.items():
+        simulator = Simulator(Dataset(seed=1, n_calls=args.calls), SimulatorConfig(rate_limit=None))
+        life = Lifecycle(simulator)
+        with RunningSimulator(simulator) as sim, tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            config = work / "config.json"
+            config.write_text(json.dumps({"api_key": KEY, "api_url": sim.url}))
+            catalog = catalog_selecting(config, work, streams) if streams else work / "catalog.json"
+            if not streams:
+                discovered = subprocess.run(
+                    [*tap_cli(config, catalog)[:5], "--discover"],
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                catalog.write_text(discovered)
+            state = None
+            costs[label] = []
+            for day in range(args.days + 1):
+                if day:
+                    simulator.data.clock.offset = timedelta(days=day)
+                    life.day()
+                command = [*tap_cli(config, catalog)]
+                if state is not None:
+                    (work / "state.json").write_text(json.dumps(state))
+                    command += ["--state", str(work / "state.json")]
+                if day:
+                    command = ["faketime", "-f", f"+{day}d", *command]
+                before = simulator.stats.requests
+                output = work / f"day-{day}.jsonl"
+                measure(command, output)
+                costs[label].append(simulator.stats.requests - before)
+                state = last_state(output)
+    rows = [
+        "| day | " + " | ".join(f"{label}: requests | % of day 0" for label in costs) + " |",
+        "|--:|" + "--:|--:|" * len(costs),
+    ]
+    for day in range(args.days + 1):
+        cells = []
+        for series in costs.values():
+            cells += [f"{series[day]:,}", f"{series[day] / series[0]:.0%}"]
+        rows.append(f"| {day} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def every_stream_catalog(config: Path, work: Path) -> Path:
     return catalog_selecting(config, work, None)
 
@@ -409,10 +476,18 @@ def main() -> None:
         "--concurrency", type=int, default=8, help="max_concurrent_requests for --latency"
     )
     parser.add_argument(
+        "--days",
+        type=int,
+        default=0,
+        help="run this many days of one sync a day on a living account instead (faketime)",
+    )
+    parser.add_argument(
         "--write", action="store_true", help="also write the table into docs/measurements.md"
     )
     args = parser.parse_args()
-    if args.latency:
+    if args.days:
+        block, text = "days", days(args)
+    elif args.latency:
         block, text = "latency", latency(args)
     elif args.resume:
         block, text = "resume", resume(args)

@@ -218,10 +218,38 @@ def costs_table() -> str:
     return "\n".join(rows)
 
 
+#: What keeping the warehouse fresh costs per run, as requests for N calls (see README):
+#: the reconciliation reads the list and two head passes; the contacts walk passes N/6 calls
+#: a day (daily syncs, 7-day period) and reads their distinct contacts (0.25 per call in
+#: the simulator's mix).
+FRESHNESS_ROWS = [
+    ("reconciliation, once every `deletions_within_days` (⌈N/100⌉ + 2)", 0.01),
+    ("contacts walk, each daily sync (⌈N/600⌉ pages + ≈ N/24 contacts)", 1 / 600 + 1 / 24),
+]
+
+
+def freshness_table() -> str:
+    """The README's costs of freshness per run, from the same formulas and limits."""
+    rows = [
+        "| Per run | 10,000 calls at 100/min | at 1,000/min | 100,000 calls at 100/min "
+        "| at 1,000/min |",
+        "|---|--:|--:|--:|--:|",
+    ]
+    for label, per_call in FRESHNESS_ROWS:
+        cells = [
+            duration(calls * per_call / limit)
+            for calls in (10_000, 100_000)
+            for limit in (100, 1_000)
+        ]
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def readme() -> str:
-    """README.md with its generated blocks rewritten: the settings and the costs tables."""
+    """README.md with its generated blocks rewritten: settings, costs, freshness costs."""
     text = with_block(README.read_text(), "settings table", settings_table())
-    return with_block(text, "costs table", costs_table())
+    text = with_block(text, "costs table", costs_table())
+    return with_block(text, "freshness costs", freshness_table())
 
 
 if __name__ == "__main__":

@@ -339,7 +339,10 @@ class CallsStream(OwnBookmark, SkipcallListStream):
         last = self.saved.last_run_at
         interval = self.started_at - last if last is not None else period
         sequences = children.get("sequence_contacts")
-        if isinstance(sequences, Rotated):
+        if sequences is not None:
+            if not isinstance(sequences, Rotated):
+                msg = f"{type(sequences).__name__} cannot be read in rotation"
+                raise TypeError(msg)
             refresher.rotate_sequences(sequences, interval=interval, period=period)
         if "contacts" not in children:
             return walk

@@ -49,6 +49,7 @@ class CallsList(Protocol):
         """What the children of a call are read for."""
 
 
+@runtime_checkable
 class Watched(Protocol):
     """A child stream that keeps watch lists of unfinished children."""
 

@@ -145,12 +145,11 @@ class SequenceContactsStream(SkipcallChildStream, SkipcallListStream):
     #: The state key: sequence id → when its contacts were last read.
     READ_AT = "refreshed_at"
 
-    def read_before(self, context: Context, moment: datetime) -> bool:
-        """Whether this sequence's contacts were last read before ``moment`` (or never)."""
-        read = parse_timestamp(
-            (self.stream_state.get(self.READ_AT) or {}).get(context["sequence_id"])
-        )
-        return read is None or read < moment
+    def read_at(self) -> dict[str, datetime]:
+        """When each sequence's contacts were last read (see :mod:`.freshness.rotation`)."""
+        saved = self.stream_state.get(self.READ_AT)
+        stamps = {str(k): parse_timestamp(v) for k, v in (saved or {}).items()}
+        return {k: v for k, v in stamps.items() if v is not None}
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:

@@ -167,3 +167,16 @@ def test_sequences_rotate_oldest_first_in_even_shares(ages_in_days, interval, ex
     read_at = {f"s{i}": NOW - age * DAY for i, age in enumerate(ages_in_days)}
     due = due_for_refresh(read_at, now=NOW, interval=interval, period=7 * DAY)
     assert sorted(due) == sorted(expected)
+
+
+def test_the_child_streams_provide_what_the_refresher_calls():
+    from tap_skipcall.client.children import WatchedObjectStream
+    from tap_skipcall.freshness.refresher import Rotated, Watched
+    from tap_skipcall.tap import TapSkipcall
+
+    streams = TapSkipcall(config={"api_key": "sk_test_x"}, parse_env_config=False).streams
+    assert isinstance(streams["sequence_contacts"], Rotated)
+    for name in ("call_recordings", "call_transcriptions"):
+        assert isinstance(streams[name], WatchedObjectStream)
+        assert isinstance(streams[name], Watched)
+    assert not isinstance(streams["contacts"], Rotated)
