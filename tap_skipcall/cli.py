@@ -11,6 +11,7 @@ import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_skipcall.calls.state import StateError
+from tap_skipcall.errors import connection_failure, origin_of
 from tap_skipcall.tap import TapSkipcall
 
 logger = logging.getLogger("tap-skipcall")
@@ -86,7 +87,9 @@ def main() -> None:
             message += " (gave up after retrying)"
         stop(message)
     except requests.exceptions.RequestException as error:
+        origin = origin_of(error) or "the API"
         stop(
-            f"Could not reach the Skipcall API ({type(error).__name__}), even after "
-            f"retrying: {error}"
+            f"Could not reach the Skipcall API at {origin} ({connection_failure(error)}), even "
+            f"after retrying: check `api_url` ({origin}) and that this machine can reach it "
+            "(network, proxy, firewall)."
         )

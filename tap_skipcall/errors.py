@@ -77,3 +77,34 @@ def redact(text: str, secret: str | None) -> str:
     """The text without the secret (never echo an API key, even one the API quotes back)."""
     secret = secret or ""
     return text.replace(secret, "***") if len(secret) >= 4 else text
+
+
+def connection_failure(error: BaseException | None) -> str:
+    """Why a connection failed, in a few plain words (the exception's text is long)."""
+    text = str(error)
+    for needle, words in (
+        ("Connection refused", "connection refused"),
+        ("Name or service not known", "host name not found"),
+        ("nodename nor servname", "host name not found"),
+        ("getaddrinfo failed", "host name not found"),
+        ("Temporary failure in name resolution", "host name not found"),
+        ("timed out", "timed out"),
+        ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted"),
+        ("Connection reset", "connection reset"),
+        ("RemoteDisconnected", "connection closed without an answer"),
+    ):
+        if needle in text:
+            return words
+    return type(error).__name__ if error is not None else "no answer"
+
+
+def origin_of(error: BaseException) -> str | None:
+    """The scheme, host and port the failed request went to, if known."""
+    request = getattr(error, "request", None)
+    url = getattr(request, "url", None)
+    if not url:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(url))
+    return f"{parts.scheme}://{parts.netloc}"

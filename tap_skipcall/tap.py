@@ -12,6 +12,7 @@ from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 
+from tap_skipcall import logs
 from tap_skipcall.calls.state import StateError, state_problem
 from tap_skipcall.calls.stream import CallsStream
 from tap_skipcall.network.transport import Transport
@@ -50,6 +51,7 @@ class TapSkipcall(PlainSentenceConfig):
     """Singer tap for the Skipcall Public API."""
 
     name = "tap-skipcall"
+    logs.install(name)
     config_jsonschema = SETTINGS.to_dict()
     #: msgspec encodes Singer messages several times faster than the default writer.
     message_writer_class = MsgSpecWriter

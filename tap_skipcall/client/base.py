@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import sys
 from functools import cached_property
@@ -14,8 +15,14 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import PageContext
 
-from tap_skipcall import __version__, schemas
-from tap_skipcall.errors import SkipcallAPIError, error_detail, explain_client_error, redact
+from tap_skipcall import __version__, logs, schemas
+from tap_skipcall.errors import (
+    SkipcallAPIError,
+    connection_failure,
+    error_detail,
+    explain_client_error,
+    redact,
+)
 from tap_skipcall.network.body import json_body
 from tap_skipcall.sdk_private import NoSelectionWalk, sdk_request
 
@@ -57,6 +64,7 @@ class SkipcallStream(NoSelectionWalk, RESTStream[Any]):
     def __init__(self, tap: Tap, *, transport: Transport) -> None:
         self.transport = transport
         super().__init__(tap)
+        logs.install(self.logger.name)
 
     @override
     @property
@@ -104,6 +112,11 @@ class SkipcallStream(NoSelectionWalk, RESTStream[Any]):
     def timeout(self) -> int:
         """Seconds to wait for an answer before retrying."""
         return int(self.config["request_timeout"])
+
+    @override
+    def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
+        """The SDK's lines that repeat the tap's final sentence, or say nothing, at DEBUG."""
+        super().log(message, *args, level=logs.demoted(message, level), **kwargs)
 
     # -- answers -----------------------------------------------------------------------
 
@@ -219,18 +232,34 @@ class SkipcallStream(NoSelectionWalk, RESTStream[Any]):
 
     @override
     def backoff_handler(self, details: Details) -> None:
-        """One readable warning per retry."""
+        """At the first failure, what is retried and why; then one line per retry at DEBUG."""
         error = details.get("exception")
+        tries = details.get("tries", 0)
         response = getattr(error, "response", None)
-        cause = f"HTTP {response.status_code}" if response is not None else type(error).__name__
-        self.logger.warning(
-            "Retrying %s in %.1f s after attempt %d of %d failed (%s).",
-            self.path,
-            details.get("wait", 0.0),
-            details.get("tries", 0),
-            self.retry_max_tries,
-            cause,
-        )
+        if response is not None:
+            cause = f"Skipcall answered HTTP {response.status_code} for {self.path}"
+        else:
+            cause = f"cannot reach {self.url_base} ({connection_failure(error)})"
+        if tries == 1:
+            left = self.retry_max_tries - 1
+            waits = [
+                min(self.retry_base_seconds * 2**i, self.retry_max_seconds) for i in range(left)
+            ]
+            self.logger.warning(
+                "%s: retrying up to %d times within about %.0f s, in case it passes "
+                "(a short outage, a busy moment).",
+                cause[0].upper() + cause[1:],
+                left,
+                sum(waits) * 1.25,  # with the jitter
+            )
+        else:
+            self.logger.debug(
+                "Retry %d of %d in %.1f s (%s).",
+                tries,
+                self.retry_max_tries - 1,
+                details.get("wait", 0.0),
+                cause,
+            )
 
     # -- records -----------------------------------------------------------------------
 

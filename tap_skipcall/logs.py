@@ -1,0 +1,44 @@
+"""What the user reads agrees with itself: the SDK's lines that repeat or contradict ours go.
+
+The tap ends every failure with one sentence; the SDK would add "Config validation failed"
+after a settings sentence and "An unhandled error occurred while syncing" before an error's.
+Its start-up lines (child streams added, env parsing skipped) and "Pagination stopped after
+0 pages" (an incremental sync that found nothing new) say nothing a user acts on: DEBUG.
+"""
+
+from __future__ import annotations
+
+import logging
+
+#: Lines dropped at INFO and below, or at any level (repeats of the tap's own sentences).
+STARTUP_CHATTER = ("Skipping parse of env var settings", "Added '", "Skipping deselected stream")
+REPEATS = ("Config validation failed", "Backing off ", "Giving up ")
+#: Stream-level lines shown at DEBUG only.
+STREAM_CHATTER = ("An unhandled error occurred while syncing", "Pagination stopped after")
+
+
+class PlainLog(logging.Filter):
+    """Drops the SDK's lines that repeat or add nothing to the tap's own.
+
+    The retry library's "Backing off"/"Giving up" lines repeat, with the whole exception,
+    what the tap's retry warning and final sentence say.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for the lines to drop."""
+        message = record.msg if isinstance(record.msg, str) else ""
+        if message.startswith(REPEATS):
+            return False
+        return not (record.levelno <= logging.INFO and message.startswith(STARTUP_CHATTER))
+
+
+def demoted(message: str, level: int) -> int:
+    """The level a stream's message is logged at: DEBUG for the SDK's chatter."""
+    return logging.DEBUG if message.startswith(STREAM_CHATTER) else level
+
+
+def install(logger_name: str) -> None:
+    """Filter the tap's logger (once)."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, PlainLog) for f in logger.filters):
+        logger.addFilter(PlainLog())
