@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
@@ -46,7 +47,62 @@ def file_problem(option: str, value: str) -> str | None:
         )
     if not isinstance(content, dict):
         return f"The {what} file {value} must hold a JSON object, not {type(content).__name__}."
+    if option == "--catalog":
+        problem, warnings = catalog_findings(content, value)
+        for warning in warnings:
+            logging.basicConfig(format=LOG_FORMAT)
+            logger.warning("%s", warning)
+        return problem
     return None
+
+
+def catalog_findings(catalog: dict[str, Any], path: str) -> tuple[str | None, list[str]]:
+    """A sentence if this catalog cannot be run, and warnings for what it selects in vain.
+
+    The SDK fails with a ``KeyError`` on a catalog that has a child stream but not its
+    parent (``calls`` renamed, say), and says nothing of a selected stream it does not have.
+    """
+    from tap_skipcall.streams import PARENT_OF, STREAM_NAMES
+
+    entries = [s for s in catalog.get("streams") or [] if isinstance(s, dict)]
+    names = {_name(s) for s in entries}
+    known = list(STREAM_NAMES)
+    strangers = sorted(names - set(known))
+    orphans = sorted({PARENT_OF[n] for n in names & PARENT_OF.keys() if PARENT_OF[n] not in names})
+    listing = ", ".join(known)
+    problem = None
+    if orphans:
+        also = (
+            f" (it names {', '.join(strangers)}, which this tap does not have)" if strangers else ""
+        )
+        problem = (
+            f"The catalog file {path} has no entry for {', '.join(orphans)}, the parent of "
+            f"streams it selects{also}: run `tap-skipcall --discover` for a catalog of this "
+            f"tap's streams ({listing}) and select in it."
+        )
+    selected = sorted(n for n in strangers if any(selected_in(s) for s in entries if _name(s) == n))
+    warnings = (
+        [
+            f"The catalog selects {', '.join(selected)}, which this tap does not have: ignored. "
+            f"Its streams are {listing}."
+        ]
+        if selected and not problem
+        else []
+    )
+    return problem, warnings
+
+
+def _name(entry: dict[str, Any]) -> str:
+    return str(entry.get("tap_stream_id") or entry.get("stream"))
+
+
+def selected_in(entry: dict[str, Any]) -> bool:
+    """Whether a catalog entry selects its stream (metadata, or the legacy ``selected``)."""
+    for item in entry.get("metadata") or []:
+        if isinstance(item, dict) and item.get("breadcrumb") == []:
+            meta = item.get("metadata") or {}
+            return bool(meta.get("selected", meta.get("selected-by-default", False)))
+    return bool(entry.get("selected"))
 
 
 def argv_problems(argv: list[str]) -> list[str]:

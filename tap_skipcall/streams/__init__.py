@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tap_skipcall.calls.stream import CallsStream
 from tap_skipcall.streams.account import UsersStream, WorkspaceMembersStream, WorkspacesStream
@@ -36,3 +36,17 @@ STREAM_TYPES: tuple[type[SkipcallStream], ...] = (
     StatusRepartitionStream,
     TeamStatsStream,
 )
+
+
+def _declared(stream_type: type[Any], attribute: str) -> Any:
+    """A class attribute each stream declares (``name`` is an instance one to type checkers)."""
+    return next(vars(cls)[attribute] for cls in stream_type.__mro__ if attribute in vars(cls))
+
+
+#: The streams' names, and each child's parent, in the order of :data:`STREAM_TYPES`.
+STREAM_NAMES: tuple[str, ...] = tuple(_declared(t, "name") for t in STREAM_TYPES)
+PARENT_OF: dict[str, str] = {
+    _declared(t, "name"): _declared(t.parent_stream_type, "name")
+    for t in STREAM_TYPES
+    if t.parent_stream_type is not None
+}

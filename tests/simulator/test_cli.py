@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tap_skipcall.cli import argv_problems
-from tests.helpers import tap_config
+from tests.helpers import catalog_selecting, tap_config
 
 
 def tap(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -102,3 +102,99 @@ def test_argv_problems_leaves_good_files_and_env_alone(tmp_path):
         "leave out `--state`; to keep one for the next run, save the last STATE line the tap "
         "prints (see the README, Running without Meltano)."
     ]
+
+
+def discovered_catalog(config_path) -> dict:
+    return json.loads(tap("--config", str(config_path), "--discover").stdout)
+
+
+@pytest.mark.slow  # a subprocess each
+def test_a_catalog_without_the_parent_of_what_it_selects_is_one_sentence(make_simulator, tmp_path):
+    sim = make_simulator(n_calls=10)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(tap_config(sim)))
+    catalog = discovered_catalog(config)
+    for stream in catalog["streams"]:
+        if stream["tap_stream_id"] == "calls":
+            stream["tap_stream_id"] = stream["stream"] = "call"  # renamed by hand
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    completed = tap("--config", str(config), "--catalog", str(tmp_path / "catalog.json"))
+    assert completed.returncode == 1
+    lines = [line for line in completed.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, completed.stderr
+    assert "has no entry for calls" in lines[0]
+    assert "it names call, which this tap does not have" in lines[0]
+    assert "Traceback" not in completed.stderr
+    assert sim.simulator.stats.requests == 0
+
+
+@pytest.mark.slow  # a subprocess each
+def test_a_catalog_selecting_a_stream_the_tap_lacks_is_named_once(make_simulator, tmp_path):
+    sim = make_simulator(n_calls=10)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(tap_config(sim)))
+    catalog = discovered_catalog(config)
+    extra = json.loads(json.dumps(catalog["streams"][0]))
+    extra["tap_stream_id"] = extra["stream"] = "tickets"
+    for entry in extra["metadata"]:
+        if entry["breadcrumb"] == []:
+            entry["metadata"]["selected"] = True
+    catalog["streams"].append(extra)
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    completed = tap("--config", str(config), "--catalog", str(tmp_path / "catalog.json"))
+    assert completed.returncode == 0
+    warnings = [line for line in completed.stderr.splitlines() if "tickets" in line]
+    assert len(warnings) == 1
+    assert "which this tap does not have" in warnings[0]
+    assert "Its streams are workspaces, workspace_members" in warnings[0]
+
+
+@pytest.mark.slow  # a subprocess
+def test_a_bad_setting_is_one_line(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"api_key": "sk_test_x", "page_size": 500}))
+    completed = tap("--config", str(config))
+    assert completed.returncode == 1
+    errors = [line for line in completed.stderr.splitlines() if "ERROR" in line]
+    assert errors == [errors[0]]
+    assert "`page_size` must be a whole number from 1 to 100 (got 500)." in errors[0]
+    assert "Config validation failed" not in completed.stderr
+
+
+def test_an_unreachable_api_says_what_it_retries_and_ends_naming_the_host(
+    monkeypatch, caplog, tmp_path
+):
+    import logging
+    import socket
+    import sys as system
+
+    from tap_skipcall import cli
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"api_key": "sk_test_x", "api_url": f"http://127.0.0.1:{port}"}))
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(catalog_selecting({"api_key": "sk_test_x"}, ["calls"])))
+    monkeypatch.setattr(
+        system, "argv", ["tap-skipcall", "--config", str(config), "--catalog", str(catalog)]
+    )
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(SystemExit) as exit_code:
+        cli.main()
+    assert exit_code.value.code == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert (
+        f"Cannot reach http://127.0.0.1:{port} (connection refused): retrying up to 5 times"
+        in warnings[0]
+    )
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [
+        f"tap-skipcall stopped: Could not reach the Skipcall API at http://127.0.0.1:{port} "
+        f"(connection refused), even after retrying: check `api_url` (http://127.0.0.1:{port}) "
+        "and that this machine can reach it (network, proxy, firewall)."
+    ]
+    shown = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert not [m for m in shown if m.startswith(("Backing off", "Giving up", "An unhandled"))]
