@@ -88,12 +88,12 @@ SETTINGS = th.PropertiesList(
     th.Property(
         "calls_pages_ahead",
         th.IntegerType(minimum=1, maximum=MAX_CONCURRENT_REQUESTS),
-        default=1,
         title="Pages of calls ahead",
         description="During a first sync (a backfill), read up to this many pages of calls "
         "together, 1 to 32 (1: one after another). Each batch costs one more request, to check "
-        "that no call moved while its pages were served: worth it on a 1,000-a-minute plan "
-        "with slow answers, not on a 100-a-minute one. Needs max_concurrent_requests above 1.",
+        "that no call moved while its pages were served. Default: chosen from the plan's rate "
+        "(X-RateLimit-Limit over its window) and the first answer's time: as many as "
+        "max_concurrent_requests when answers are slower than the plan's pace, else 1.",
     ),
     th.Property(
         "sort_style",

@@ -46,6 +46,19 @@ class Batching:
     read_again: int = 0
 
 
+def pages_ahead_for(per_second: float | None, answer_seconds: float, *, most: int) -> int:
+    """Pages of a backfill to read together, from the plan's rate and the answer time.
+
+    One at a time, a page takes an answer's time: while that is within what the plan allows
+    between two requests (rate x answer time below 1), the budget sets the pace and batches
+    would only add their probes. Past it, the answers set the pace: read as many together as
+    may be in flight, so that each batch's probe costs the least of the budget.
+    """
+    if per_second is None or per_second * answer_seconds < 1:
+        return 1
+    return max(1, most)
+
+
 def open_batch(
     position: Position, verdict: Verdict, *, backfill: bool
 ) -> tuple[list[PageRequest], Position]:

@@ -111,6 +111,11 @@ class CallPager:
         pages, self.position = batches.open_batch(self.position, verdict, backfill=backfill)
         return pages
 
+    def read_pages_ahead(self, pages: int) -> None:
+        """From now on, read up to this many pages of a backfill together."""
+        batching = replace(self.position.batching, pages_ahead=pages)
+        self.position = replace(self.position, batching=batching)
+
     def wants_probe(self) -> bool:
         """Whether the page about to be read ends a batch (then read a probe after it)."""
         return batches.wants_probe(self.position)

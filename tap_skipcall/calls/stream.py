@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from singer_sdk import StreamSchema
 
 from tap_skipcall import clock
+from tap_skipcall.calls.batches import pages_ahead_for
 from tap_skipcall.calls.pager import CallPager
 from tap_skipcall.calls.paginator import NewestFirstPaginator, answer_of, page_query
 from tap_skipcall.calls.position import PageRequest
@@ -77,6 +78,8 @@ class CallsStream(OwnBookmark, SkipcallListStream):
     DELETED_AT = "_sdc_deleted_at"
     #: Set while a reconciliation reads the head again (see :meth:`_head_passes`).
     _pass_bookmark: Bookmark | None = None
+    #: Whether the pages read together were chosen (once per sync, after the first page).
+    _pages_ahead_chosen = False
     #: In BATCH mode, the state that holds once the batch being filled is written.
     _held_back: dict[str, Any] = {}  # noqa: RUF012  (replaced, never mutated)
 
@@ -157,7 +160,31 @@ class CallsStream(OwnBookmark, SkipcallListStream):
 
     @property
     def _pages_ahead(self) -> int:
-        return int(self.config["calls_pages_ahead"]) if self.transport.concurrent else 1
+        """The setting, if set; else 1 until the first answer shows the pace (see below)."""
+        setting = self.config.get("calls_pages_ahead")
+        return int(setting) if setting is not None and self.transport.concurrent else 1
+
+    def _choose_pages_ahead(self, response: requests.Response) -> None:
+        """After the first page, unless set: pages read together for the plan's pace."""
+        if self._pages_ahead_chosen:
+            return
+        self._pages_ahead_chosen = True
+        if self.config.get("calls_pages_ahead") is not None or not self.transport.concurrent:
+            return
+        plan = self.transport.budget.plan
+        answer = response.elapsed.total_seconds()
+        pages = pages_ahead_for(
+            plan.per_second if plan else None, answer, most=self.transport.max_concurrent
+        )
+        if pages > 1 and plan is not None:
+            self.paginator.pager.read_pages_ahead(pages)
+            self.logger.info(
+                "calls: the plan allows %.0f requests a minute and answers take %.0f ms: "
+                "a first sync reads %d pages of calls together.",
+                plan.per_minute,
+                answer * 1000,
+                pages,
+            )
 
     @override
     def get_url_params(
@@ -179,6 +206,7 @@ class CallsStream(OwnBookmark, SkipcallListStream):
         pager = self.paginator.pager
         probe = self._probe(pager.current) if pager.wants_probe() else None
         verdict = self.paginator.read(response, probe)
+        self._choose_pages_ahead(response)
         payload = json_body(response)
         calls = payload["data"]
         next_pages = pager.batch_after(verdict)

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,43 @@ logger = logging.getLogger("tap-skipcall")
 
 #: A reset further away than this is not believed (the documented window is one minute).
 MAX_RESET_WAIT_SECONDS = 120.0
+#: The documented window, for a plan first seen in a window already under way.
+DOCUMENTED_WINDOW_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The rate limit the API announced: ``limit`` requests per ``window_seconds``."""
+
+    limit: int
+    window_seconds: float
+
+    @property
+    def per_second(self) -> float:
+        """Requests a second the plan allows."""
+        return self.limit / self.window_seconds
+
+    @property
+    def per_minute(self) -> float:
+        """Requests a minute the plan allows."""
+        return self.per_second * 60.0
+
+    @classmethod
+    def announced(cls, headers: Mapping[str, str], wait: float | None) -> Plan | None:
+        """The plan in an answer's headers.
+
+        The window is how far off ``X-RateLimit-Reset`` is when this answer was the window's
+        first request (``Remaining`` one below ``Limit``), since the docs' minute may not be
+        the server's; otherwise the documented minute.
+        """
+        limit, remaining = (
+            _count(headers.get("X-RateLimit-Limit")),
+            _count(headers.get("X-RateLimit-Remaining")),
+        )
+        if limit is None or limit <= 0:
+            return None
+        fresh = remaining == limit - 1 and wait is not None and wait > 0
+        return cls(limit, wait if fresh and wait else DOCUMENTED_WINDOW_SECONDS)
 
 
 def seconds_until_reset(value: str | None, now: float) -> float | None:
@@ -68,6 +106,8 @@ class RequestBudget:
         self._announced_until = 0.0
         self.waited_seconds = 0.0
         self.pauses = 0
+        #: The plan the first answer announced (None before it, or without the headers).
+        self.plan: Plan | None = None
 
     @property
     def knows_reset(self) -> bool:
@@ -117,6 +157,8 @@ class RequestBudget:
                 headers.get("X-RateLimit-Reset"), reference_time(headers, now)
             )
             reset_at = None if wait is None else now + wait
+            if self.plan is None:
+                self.plan = Plan.announced(headers, wait)
             remaining = _count(headers.get("X-RateLimit-Remaining"))
             if remaining is not None:
                 # Requests still in flight may not be counted in this answer yet.

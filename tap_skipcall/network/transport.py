@@ -42,6 +42,7 @@ class Transport:
             self.budget, max_concurrent=max_concurrent_requests, api_url=api_url
         )
         self.concurrent = max_concurrent_requests > 1
+        self.max_concurrent = max_concurrent_requests
         self._pool = (
             ThreadPoolExecutor(max_concurrent_requests, thread_name_prefix="skipcall")
             if self.concurrent

@@ -94,3 +94,31 @@ def test_calls_moving_while_pages_are_read_together_are_never_lost(make_simulato
     # 31 pages and 4 probes if nothing had moved; the batches that saw calls move were
     # read again, one page at a time.
     assert first_requests > 31 + 4 + 8
+
+
+@pytest.mark.parametrize(
+    ("limit", "batches"),
+    [(1000, True), (100, False)],
+    ids=["1000-a-minute", "100-a-minute"],
+)
+def test_pages_read_together_are_chosen_from_the_plan_by_default(make_simulator, limit, batches):
+    # A minute shortened tenfold: 100 or 10 requests per 6-second window; 80 ms answers.
+    sim = make_simulator(
+        n_calls=1_500,
+        seed=3,
+        latency=0.08,
+        rate_limit=limit // 10,
+        window_seconds=6.0,
+        reset_unit="ms",
+    )
+    result = run_tap(tap_config(sim), select=["calls"])  # calls_pages_ahead not set
+    assert len(result.records()) == 1_500
+    list_requests = sim.simulator.stats.by_endpoint["list_calls"]
+    probes = [q for e, q, _ in sim.simulator.stats.log if e == "list_calls" and "limit=1&" in q]
+    if batches:  # 100 a window: 16.7 a second x 80 ms > 1 page, so 8 pages together
+        assert probes
+        assert list_requests == 15 + len(probes)
+    else:  # 10 a window: the budget sets the pace, batches would only add probes
+        assert probes == []
+        assert list_requests == 15
+    assert sim.simulator.stats.by_status[429] == 0

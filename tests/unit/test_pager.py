@@ -416,3 +416,22 @@ def test_no_batch_in_an_incremental_run_or_a_resume():
     pager = make_pager(bookmark=Bookmark(stamp(5)), page_size=10, pages_ahead=8)
     verdict = pager.read(Answer(newest_first(10, prefix="a"), limit=10, total=100))
     assert pager.batch_after(verdict) == []
+
+
+@pytest.mark.parametrize(
+    ("per_minute", "answer_ms", "most", "expected"),
+    [
+        (1000, 150, 8, 8),  # 16.7 a second x 0.15 s = 2.5 pages' worth of budget per answer
+        (1000, 250, 8, 8),
+        (1000, 40, 8, 1),  # answers faster than the plan's pace: the budget sets it
+        (100, 250, 8, 1),  # a 100-a-minute plan: batches would only add probes
+        (100, 1000, 8, 8),  # 1 s answers are slower than even a 100-a-minute pace
+        (1000, 150, 4, 4),  # never more than may be in flight
+        (None, 500, 8, 1),  # no rate-limit headers: no batches
+    ],
+)
+def test_pages_ahead_follow_the_plan_and_the_answer_time(per_minute, answer_ms, most, expected):
+    from tap_skipcall.calls.batches import pages_ahead_for
+
+    per_second = None if per_minute is None else per_minute / 60
+    assert pages_ahead_for(per_second, answer_ms / 1000, most=most) == expected

@@ -81,3 +81,21 @@ def test_progress_lines_say_how_far_and_how_long():
         "calls: 300 rows read, 3 pages, 0 requests in all, 0 rate-limit waits (0 s), "
         "done in 12.0 s.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("headers", "wait", "expected"),
+    [
+        ({"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "99"}, 6.0, (100, 6.0)),  # fresh
+        ({"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "420"}, 12.0, (1000, 60.0)),
+        ({"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "99"}, None, (100, 60.0)),
+        ({"X-RateLimit-Remaining": "99"}, 6.0, None),  # no limit announced
+        ({"X-RateLimit-Limit": "lots"}, 6.0, None),
+    ],
+    ids=["fresh-window", "window-under-way", "no-reset", "no-limit", "unreadable"],
+)
+def test_the_plan_is_read_from_the_first_answer(headers, wait, expected):
+    from tap_skipcall.network.budget import Plan
+
+    plan = Plan.announced(headers, wait)
+    assert (None if plan is None else (plan.limit, plan.window_seconds)) == expected
