@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from doc_blocks import with_block
 
+from tap_skipcall.costs import duration
 from tap_skipcall.settings import SETTINGS
 from tap_skipcall.streams import STREAM_TYPES
 
@@ -190,14 +191,6 @@ COST_ROWS = [
     ("+ `call_transcriptions` (+ ≈ 0.16 N)", 1.17),
     ("+ `contacts` (+ ≈ 0.25 N distinct contacts)", 1.42),
 ]
-
-
-def duration(minutes: float) -> str:
-    """``6 s``, ``10 min``, ``1 h 41 min``."""
-    if minutes < 1:
-        return f"{minutes * 60:.0f} s"
-    hours, rest = divmod(round(minutes), 60)
-    return f"{hours} h {rest} min" if hours else f"{rest} min"
 
 
 def costs_table() -> str:

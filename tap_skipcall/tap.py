@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 from tap_skipcall import logs
 from tap_skipcall.calls.state import StateError, state_problem
 from tap_skipcall.calls.stream import CallsStream
+from tap_skipcall.costs import duration, first_sync
 from tap_skipcall.network.transport import Transport
 from tap_skipcall.sdk_private import PlainSentenceConfig
 from tap_skipcall.settings import SETTINGS, config_problems, unknown_settings
@@ -105,9 +107,11 @@ class TapSkipcall(PlainSentenceConfig):
             super().cb_test(ctx, param, value)
             return
         config = ctx.params.get("config")
+        catalog = ctx.params.get("catalog")  # given before --test: click reads it first
         with quiet(cls.name, "singer_sdk"):  # start-up lines say nothing a user needs here
             tap = cls(
                 config=getattr(config, "config", None),
+                catalog=json.load(catalog) if catalog is not None else None,
                 parse_env_config=bool(getattr(config, "parse_env", False)),
                 validate_config=True,
             )
@@ -117,9 +121,38 @@ class TapSkipcall(PlainSentenceConfig):
         ctx.exit()
 
     def check_connection(self) -> str:
-        """One request: can this key read calls? The sentence to show if it can."""
+        """One request: can this key read calls? The sentence to show if it can.
+
+        It also says what a first sync of the selected streams will cost, from the calls the
+        key can see and the plan the answer announces (see :mod:`tap_skipcall.costs`).
+        """
         calls = self.streams["calls"]
         assert isinstance(calls, CallsStream)
         visible = calls.count_visible()
         count = "an unknown number of" if visible is None else f"{visible:,}"
-        return f"Connection test passed: the API key can read calls ({count} visible)."
+        sentence = f"Connection test passed: the API key can read calls ({count} visible)"
+        plan = self.transport.budget.plan
+        if plan is not None:
+            sentence += f" on a plan of {plan.limit:,} requests {plan.window_in_words}"
+        if visible is None:
+            return sentence + "."
+        selected = {name for name, stream in self.streams.items() if stream.selected}
+        estimate = first_sync(visible, selected, int(self.config["page_size"]))
+        needs = f"{'up to ' if estimate.at_most else 'about '}{estimate.requests:,} requests"
+        sentence += f". A first sync of the selected streams needs {needs}"
+        if plan is not None:
+            sentence += f", {duration(estimate.minutes(plan.per_minute))} at the plan's rate"
+        return sentence + "."
+
+    @override
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command, with ``--test`` described as it behaves here."""
+        command = super().get_singer_command()
+        for param in command.params:
+            if param.name == "test":
+                param.help = (
+                    "Check the key with one request and estimate what a first sync of the "
+                    "selected streams costs (--test=schema: write the schemas only)."
+                )
+        return command

@@ -34,6 +34,13 @@ class Plan:
         return self.limit / self.window_seconds
 
     @property
+    def window_in_words(self) -> str:
+        """``a minute`` (the documented window, within the reset's rounding), or ``per 6 s``."""
+        if abs(self.window_seconds - DOCUMENTED_WINDOW_SECONDS) < 2:
+            return "a minute"
+        return f"per {self.window_seconds:.0f} s"
+
+    @property
     def per_minute(self) -> float:
         """Requests a minute the plan allows."""
         return self.per_second * 60.0

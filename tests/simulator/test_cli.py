@@ -76,7 +76,10 @@ def test_connection_test_is_one_line_and_one_request(make_simulator, tmp_path, f
     assert "ERROR" not in completed.stderr
     lines = [line for line in completed.stderr.splitlines() if line.strip()]
     assert len(lines) == 1
-    assert "Connection test passed: the API key can read calls (40 visible)." in lines[0]
+    assert (
+        "Connection test passed: the API key can read calls (40 visible). A first sync of the "
+        "selected streams needs about 5 requests." in lines[0]
+    )
     assert sim.simulator.stats.requests == 1
 
 
@@ -198,3 +201,22 @@ def test_an_unreachable_api_says_what_it_retries_and_ends_naming_the_host(
     ]
     shown = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert not [m for m in shown if m.startswith(("Backing off", "Giving up", "An unhandled"))]
+
+
+@pytest.mark.slow  # a subprocess
+def test_connection_test_says_the_plan_and_what_a_first_sync_of_the_catalog_costs(
+    make_simulator, tmp_path
+):
+    sim = make_simulator(n_calls=2_000, rate_limit=100, window_seconds=60.0)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(tap_config(sim)))
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(catalog_selecting(tap_config(sim), ["calls", "contacts"])))
+    completed = tap(f"--config={config}", "--catalog", str(catalog), "--test")
+    assert completed.returncode == 0
+    assert (
+        "Connection test passed: the API key can read calls (2,000 visible) on a plan of 100 "
+        "requests a minute. A first sync of the selected streams needs up to 2,020 requests, "
+        "20 min at the plan's rate." in completed.stderr
+    )
+    assert sim.simulator.stats.requests == 1

@@ -99,3 +99,22 @@ def test_the_plan_is_read_from_the_first_answer(headers, wait, expected):
 
     plan = Plan.announced(headers, wait)
     assert (None if plan is None else (plan.limit, plan.window_seconds)) == expected
+
+
+@pytest.mark.parametrize(
+    ("selected", "requests", "at_most"),
+    [
+        ({"calls"}, 100, False),
+        ({"calls", "workspaces", "users", "workspace_members", "sequence_contacts"}, 104, False),
+        ({"calls", "call_recordings"}, 10_100, False),  # one per call, exactly
+        ({"call_transcriptions"}, 20_100, True),  # recordings read too; some have none
+        ({"calls", "contacts"}, 10_100, True),  # distinct contacts: at most one per call
+        ({"users"}, 1, False),
+    ],
+)
+def test_what_a_first_sync_needs(selected, requests, at_most):
+    from tap_skipcall.costs import first_sync
+
+    estimate = first_sync(10_000, selected, 100)
+    assert (estimate.requests, estimate.at_most) == (requests, at_most)
+    assert estimate.minutes(1_000) == requests / 1_000
