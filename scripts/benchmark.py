@@ -23,6 +23,7 @@ import argparse
 import json
 import math
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -374,6 +375,18 @@ def every_stream_catalog(config: Path, work: Path) -> Path:
     return catalog_selecting(config, work, None)
 
 
+AHEAD = re.compile(r"(\d+) requests were started before they were needed \((.*?)\)")
+
+
+def requests_ahead(log: str) -> str:
+    """``started / not needed`` from the tap's closing line about requests started ahead."""
+    match = AHEAD.search(log)
+    if match is None:
+        return "-"
+    unused = "0" if match[2] == "all of them used" else match[2].split()[0]
+    return f"{match[1]} / {unused}"
+
+
 def latency(args: argparse.Namespace) -> str:
     rows = [
         "| scenario | answers | requests | started ahead / not needed | elapsed "
@@ -434,14 +447,7 @@ def latency(args: argparse.Namespace) -> str:
                 sent = after["requests"] - before["requests"]
                 limited = after["rate_limited"] - before["rate_limited"]
                 plan = sent / limit * 6.0
-                ahead = next(
-                    (
-                        line.split("requests started ahead: ")[1].split(";")[0].strip()
-                        for line in log.open()
-                        if "requests started ahead: " in line
-                    ),
-                    "-",
-                )
+                ahead = requests_ahead(log.read_text())
                 pages = "" if every else f"{math.ceil(calls / 100) / limit * 6.0 / elapsed:.0%}"
                 rows.append(
                     f"| {label} | {delay * 1000:.0f} ms | {sent:,} | {ahead} "

@@ -1,5 +1,6 @@
 """The small steps of scripts/demo that are easier in Python than in bash.
 
+demo_report.py port [PORT]              a free port of 127.0.0.1 (PORT: check it is free)
 demo_report.py wait URL                 wait until the simulator answers
 demo_report.py mutate URL UPDATE CREATE change calls in the simulator
 demo_report.py rows FOLDER              rows per stream that one run wrote
@@ -33,6 +34,22 @@ def wait(url: str) -> None:
     sys.exit("the simulator did not start: see .demo-simulator.log")
 
 
+def port(wanted: str | None) -> None:
+    """Print a free port, or stop with one sentence if the one asked for is taken."""
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", int(wanted or 0)))
+        except OSError:
+            sys.exit(
+                f"scripts/demo stopped: port {wanted} of 127.0.0.1 is taken (by another "
+                "simulator?): leave DEMO_PORT unset to use a free port, or stop what listens "
+                "there."
+            )
+        print(sock.getsockname()[1])
+
+
 def rows(folder: str) -> None:
     counts = {
         path.stem: sum(1 for _ in path.open()) for path in sorted(Path(folder).glob("*.jsonl"))
@@ -42,7 +59,9 @@ def rows(folder: str) -> None:
 
 def main() -> None:
     command, *args = sys.argv[1:]
-    if command == "wait":
+    if command == "port":
+        port(args[0] if args else None)
+    elif command == "wait":
         wait(args[0])
     elif command == "mutate":
         control(args[0], "/_sim/mutate", {"update": int(args[1]), "create": int(args[2])})
@@ -51,16 +70,23 @@ def main() -> None:
     elif command == "requests":
         stats = control(args[0], "/_sim/stats")
         by_endpoint = ", ".join(f"{k} {v:,}" for k, v in sorted(stats["by_endpoint"].items()))
+        limited = stats["rate_limited"]
         print(
-            f"   {stats['requests']:,} in all ({by_endpoint}); {stats['rate_limited']} answered 429"
+            f"   {stats['requests']:,} requests in all ({by_endpoint}); "
+            + ("none was refused for the rate limit" if not limited else f"{limited} answered 429")
         )
     elif command == "bookmark":
         lines = [line for line in sys.stdin.read().splitlines() if line.startswith("{")]
         calls = json.loads(lines[-1])["singer_state"]["bookmarks"]["calls"] if lines else {}
+        at_bookmark = len(calls.get("ids_at_bookmark") or [])
+        resume = (
+            "the last run completed, nothing to resume"
+            if not calls.get("resume")
+            else "the last run was interrupted: the next one resumes it"
+        )
         print(
-            f"   calls.updatedAt = {calls.get('replication_key_value')} "
-            f"({len(calls.get('ids_at_bookmark') or [])} call(s) at that instant; "
-            f"resume = {calls.get('resume')})"
+            f"   the next run reads calls updated since {calls.get('replication_key_value')} "
+            f"({at_bookmark} call(s) at that instant already delivered); {resume}."
         )
     elif command == "sql":
         import duckdb  # target-duckdb's virtualenv has it

@@ -147,7 +147,7 @@ def definition() -> dict[str, Any]:
         "keywords": ["meltano_sdk", "skipcall", "calls", "sales", "telephony"],
         "maintenance_status": "active",
         "quality": "silver",
-        "supported_python_versions": ["3.10", "3.11", "3.12", "3.13"],
+        "supported_python_versions": ["3.11", "3.12", "3.13", "3.14"],
         "settings_preamble": "",
         "usage": "",
         "next_steps": "",

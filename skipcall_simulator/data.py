@@ -13,10 +13,10 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-EPOCH = datetime(2025, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 
 FIRST_NAMES = [
     "Alice",
@@ -78,7 +78,7 @@ SENTENCES = [
 
 def iso(moment: datetime) -> str:
     """Render a timestamp the way the API does: UTC, milliseconds, ``Z``."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + (
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
         f"{moment.microsecond // 1000:03d}Z"
     )
 
@@ -91,13 +91,13 @@ class MonotonicClock:
     """
 
     def __init__(self) -> None:
-        self._last = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        self._last = datetime(1970, 1, 1, tzinfo=UTC)
         self._lock = threading.Lock()
         self.offset = timedelta(0)
 
     def now(self) -> datetime:
         with self._lock:
-            current = datetime.fromtimestamp(time.time(), tz=timezone.utc) + self.offset
+            current = datetime.fromtimestamp(time.time(), tz=UTC) + self.offset
             current = current.replace(microsecond=current.microsecond // 1000 * 1000)
             if current <= self._last:
                 current = self._last + timedelta(milliseconds=1)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from http import HTTPStatus
 
 from skipcall_simulator.errors import ApiError
 
 
-class FaultKind(str, Enum):
+class FaultKind(StrEnum):
     """The failures a test can ask for."""
 
     STATUS = "status"  # an error status with the documented body

@@ -140,6 +140,7 @@ class NoSelectionWalk(Stream):
         if not self._every_property_selected:
             yield from super()._generate_record_messages(record)
             return
+        time_extracted = utc_now()  # one moment per record, as the SDK's body has it
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
             if mapped is not None:
@@ -147,5 +148,5 @@ class NoSelectionWalk(Stream):
                     stream=stream_map.stream_alias,
                     record=mapped,
                     version=self._stream_version,
-                    time_extracted=utc_now(),
+                    time_extracted=time_extracted,
                 )

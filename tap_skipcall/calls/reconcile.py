@@ -19,7 +19,7 @@ reconciliation writes RECORD messages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -50,11 +50,7 @@ class RunPlan:
     @property
     def began_at(self) -> datetime | None:
         """When the reconciliation began (its version as a moment)."""
-        return (
-            None
-            if self.version is None
-            else datetime.fromtimestamp(self.version / 1000, timezone.utc)
-        )
+        return None if self.version is None else datetime.fromtimestamp(self.version / 1000, UTC)
 
 
 def due(saved: SavedState, now: datetime, period: timedelta) -> bool:

@@ -10,7 +10,7 @@ their states still load.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tap_skipcall.calls.rows import REPLICATION_KEY, parse_timestamp
@@ -178,7 +178,7 @@ def read_state(state: Mapping[str, Any], start_date: str | None) -> SavedState:
 
 def iso(moment: datetime) -> str:
     """A moment as the state writes it: UTC, ISO 8601."""
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def completed_state(

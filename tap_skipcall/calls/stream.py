@@ -399,11 +399,12 @@ class CallsStream(OwnBookmark, SkipcallListStream):
         transport = self.transport
         if transport.concurrent:
             batching = self.paginator.pager.position.batching
+            unused = transport.started_ahead - transport.used_ahead
             self.logger.info(
-                "calls: requests started ahead: %d / %d not needed; %d batches of pages, "
-                "%d read again because the list moved",
+                "calls: %d requests were started before they were needed (%s); pages read "
+                "together: %d batches, %d read again because the list moved.",
                 transport.started_ahead,
-                transport.started_ahead - transport.used_ahead,
+                "all of them used" if not unused else f"{unused} not needed",
                 batching.batches,
                 batching.read_again,
             )

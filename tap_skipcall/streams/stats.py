@@ -31,7 +31,7 @@ class StatsStream(SkipcallStream):
     @property
     def window(self) -> tuple[str, str]:
         """The report window as ISO dates (default: the last 30 days)."""
-        today = datetime_module.datetime.now(datetime_module.timezone.utc).date()
+        today = datetime_module.datetime.now(datetime_module.UTC).date()
         start = self.config.get("stats_start_date") or str(today - datetime_module.timedelta(30))
         return str(start)[:10], str(self.config.get("stats_end_date") or today)[:10]
 

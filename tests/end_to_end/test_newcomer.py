@@ -52,9 +52,9 @@ def test_the_demo_runs_with_its_output_sent_to_a_file(tmp_path):
     assert completed.returncode == 0, text[-3000:]
     assert "rows sent: calls 400," in text  # the full sync
     assert "rows sent: calls 30," in text  # the incremental run: 25 changed + 5 new
-    assert "0 answered 429" in text
-    assert "calls.updatedAt = 20" in text  # the saved bookmark is shown
-    assert "resume = None" in text
+    assert "none was refused for the rate limit" in text
+    assert "the next run reads calls updated since 20" in text  # the saved bookmark is shown
+    assert "the last run completed, nothing to resume" in text
     assert "calls per status, in SQL:" in text
     sql_rows = text.split("calls per status, in SQL:\n")[1].split("== done")[0].splitlines()
     assert sum(int(line.split("|")[1]) for line in sql_rows) == 405  # 400 + 5 created

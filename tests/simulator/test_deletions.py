@@ -6,7 +6,7 @@ tests load into the real one.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -22,7 +22,7 @@ def clock(monkeypatch):
     """The tap's clock, moved by tests (``clock.now += 7 * DAY``)."""
 
     class Clock:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
 
     monkeypatch.setattr(clock_module, "now", lambda: Clock.now)
     return Clock

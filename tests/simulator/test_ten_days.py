@@ -7,7 +7,7 @@ then every child table is compared with the API's truth.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -24,7 +24,7 @@ CHILDREN = ["call_recordings", "call_transcriptions", "contacts", "sequence_cont
 @pytest.fixture
 def clock(monkeypatch):
     class Clock:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
 
     monkeypatch.setattr(clock_module, "now", lambda: Clock.now)
     return Clock

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -22,7 +22,7 @@ from tap_skipcall.freshness.walk import (
     take,
 )
 
-NOW = datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
 

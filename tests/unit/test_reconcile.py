@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tap_skipcall.calls.reconcile import due, plan_run
 from tap_skipcall.calls.state import Bookmark, Checkpoint, SavedState, UpdatedRange
 
-NOW = datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
 
@@ -83,4 +83,4 @@ def test_plan(state, settings, version, complete):
     assert plan.complete_read is complete
     assert plan.reconciles is (version is not None)
     if version is not None:
-        assert plan.began_at == datetime.fromtimestamp(version / 1000, timezone.utc)
+        assert plan.began_at == datetime.fromtimestamp(version / 1000, UTC)
