@@ -193,22 +193,21 @@ COST_ROWS = [
 ]
 
 
-def costs_table() -> str:
-    """The README's backfill times, from the request formulas and the two plans' limits."""
-    rows = [
-        "| Selected | 10,000 calls at 100/min | at 1,000/min | 100,000 calls at 100/min "
+def plan_table(first_column: str, rows: list[tuple[str, float]]) -> str:
+    """Times on both plans for 10,000 and 100,000 calls, from requests per call."""
+    lines = [
+        f"| {first_column} | 10,000 calls at 100/min | at 1,000/min | 100,000 calls at 100/min "
         "| at 1,000/min |",
-        "|----------|------------------------:|-------------:|-------------------------:"
-        "|-------------:|",
+        "|---|--:|--:|--:|--:|",
     ]
-    for label, per_call in COST_ROWS:
+    for label, per_call in rows:
         cells = [
             duration(calls * per_call / limit)
             for calls in (10_000, 100_000)
             for limit in (100, 1_000)
         ]
-        rows.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(rows)
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 #: What keeping the warehouse fresh costs per run, as requests for N calls (see README):
@@ -221,28 +220,11 @@ FRESHNESS_ROWS = [
 ]
 
 
-def freshness_table() -> str:
-    """The README's costs of freshness per run, from the same formulas and limits."""
-    rows = [
-        "| Per run | 10,000 calls at 100/min | at 1,000/min | 100,000 calls at 100/min "
-        "| at 1,000/min |",
-        "|---|--:|--:|--:|--:|",
-    ]
-    for label, per_call in FRESHNESS_ROWS:
-        cells = [
-            duration(calls * per_call / limit)
-            for calls in (10_000, 100_000)
-            for limit in (100, 1_000)
-        ]
-        rows.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(rows)
-
-
 def readme() -> str:
     """README.md with its generated blocks rewritten: settings, costs, freshness costs."""
     text = with_block(README.read_text(), "settings table", settings_table())
-    text = with_block(text, "costs table", costs_table())
-    return with_block(text, "freshness costs", freshness_table())
+    text = with_block(text, "costs table", plan_table("Selected", COST_ROWS))
+    return with_block(text, "freshness costs", plan_table("Per run", FRESHNESS_ROWS))
 
 
 if __name__ == "__main__":

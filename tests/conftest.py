@@ -18,6 +18,20 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def clock(monkeypatch):
+    """The tap's clock, moved by a test (``clock.now += timedelta(days=7)``)."""
+    from datetime import UTC, datetime
+
+    from tap_skipcall import clock as clock_module
+
+    class Clock:
+        now = datetime.now(UTC)
+
+    monkeypatch.setattr(clock_module, "now", lambda: Clock.now)
+    return Clock
+
+
+@pytest.fixture
 def make_simulator():
     """Start simulators on free ports; all are stopped after the test."""
     started: list[RunningSimulator] = []

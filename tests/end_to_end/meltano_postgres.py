@@ -190,3 +190,34 @@ def meltano_run(meltano: str, sim, postgres: dict, state_id: str, *, prefix=(), 
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert config["api_key"] not in completed.stdout + completed.stderr
     return completed
+
+
+#: The loader's own bookkeeping columns, which differ between any two loads.
+SDC = (
+    "ARRAY["
+    + ", ".join(
+        f"'_sdc_{name}'"
+        for name in (
+            "extracted_at",
+            "received_at",
+            "batched_at",
+            "deleted_at",
+            "sequence",
+            "table_version",
+            "sync_started_at",
+        )
+    )
+    + "]"
+)
+
+
+def loaded_rows(postgres: dict, schema: str, tables: list[str]) -> dict[str, list]:
+    """Every row of these tables, less the loader's bookkeeping, in a stable order."""
+    with connection(postgres, "skipcall") as conn:
+        return {
+            table: sorted(
+                conn.execute(f"SELECT to_jsonb(t) - {SDC} FROM {schema}.{table} t").fetchall(),
+                key=str,
+            )
+            for table in tables
+        }

@@ -17,7 +17,13 @@ import uuid
 
 import pytest
 
-from tests.end_to_end.meltano_postgres import ROOT, calls_state, connection, meltano_run
+from tests.end_to_end.meltano_postgres import (
+    ROOT,
+    calls_state,
+    connection,
+    loaded_rows,
+    meltano_run,
+)
 from tests.helpers import DEFAULT_STREAMS
 
 pytestmark = pytest.mark.slow
@@ -169,8 +175,6 @@ def s3():
 def test_batch_files_in_s3_load_the_same_rows_as_record_messages(
     make_simulator, postgres, meltano, s3
 ):
-    from tests.end_to_end.test_e2e_postgres import SDC
-
     client, aws = s3
     for venv in (".meltano/extractors/tap-skipcall/venv", ".meltano/loaders/target-postgres/venv"):
         subprocess.run(  # what `pip_url: tap-skipcall[s3]` and the loader's s3 extra install
@@ -197,14 +201,7 @@ def test_batch_files_in_s3_load_the_same_rows_as_record_messages(
         meltano_run(
             meltano, sim, postgres, state_id, TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=schema, **env
         )
-        with connection(postgres, "skipcall") as conn:
-            loaded[how] = {
-                table: sorted(
-                    conn.execute(f"SELECT to_jsonb(t) - {SDC} FROM {schema}.{table} t").fetchall(),
-                    key=str,
-                )
-                for table in DEFAULT_STREAMS
-            }
+        loaded[how] = loaded_rows(postgres, schema, DEFAULT_STREAMS)
     files = client.list_objects_v2(Bucket="skipcall-batches", Prefix="runs/")
     assert files.get("KeyCount", 0) > 0  # the batches really went through S3
     assert loaded["s3"] == loaded["records"]

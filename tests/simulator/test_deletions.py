@@ -6,26 +6,14 @@ tests load into the real one.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from skipcall_simulator import MutationRule
-from tap_skipcall import clock as clock_module
 from tests.helpers import Warehouse, batch_rows, catalog_selecting, run_tap, tap_config
 
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """The tap's clock, moved by tests (``clock.now += 7 * DAY``)."""
-
-    class Clock:
-        now = datetime.now(UTC)
-
-    monkeypatch.setattr(clock_module, "now", lambda: Clock.now)
-    return Clock
 
 
 def live_truth(sim) -> set[str]:

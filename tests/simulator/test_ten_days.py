@@ -7,27 +7,17 @@ then every child table is compared with the API's truth.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from skipcall_simulator import Lifecycle
 from skipcall_simulator.endpoints import sequence_contacts
-from tap_skipcall import clock as clock_module
 from tests.helpers import Warehouse, run_tap, tap_config
 
 DAY = timedelta(days=1)
 PERIOD = 7
 CHILDREN = ["call_recordings", "call_transcriptions", "contacts", "sequence_contacts"]
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    class Clock:
-        now = datetime.now(UTC)
-
-    monkeypatch.setattr(clock_module, "now", lambda: Clock.now)
-    return Clock
 
 
 def differing(warehouse: Warehouse, stream: str, truth: dict) -> set:
