@@ -11,39 +11,13 @@ bookmark, a resumed one lands by single pages).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from tap_skipcall.calls.position import PageRequest, Position, Verdict
+from tap_skipcall.calls.position import Batch, PageRequest, Position, Verdict
 
 if TYPE_CHECKING:
-    from tap_skipcall.calls.position import Cursor
     from tap_skipcall.calls.rows import Probe
-    from tap_skipcall.calls.state import Checkpoint
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Pages ``first`` to ``last`` requested together; ``before`` is where reading them began."""
-
-    first: int
-    last: int
-    #: What held before the batch: no checkpoint claims more until the batch is trusted.
-    checkpoint: Checkpoint | None
-    before: Cursor
-
-
-@dataclass(frozen=True)
-class Batching:
-    """The batches of one sync: the size asked for, the probe to compare, the open batch."""
-
-    pages_ahead: int = 1
-    reference: Probe | None = None
-    open: Batch | None = None
-    #: Pages up to this one are read one at a time (a batch of them was read again).
-    one_at_a_time_until: int = 0
-    batches: int = 0
-    read_again: int = 0
 
 
 def pages_ahead_for(per_second: float | None, answer_seconds: float, *, most: int) -> int:

@@ -27,11 +27,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tap_skipcall.calls import batches
-from tap_skipcall.calls.batches import Batching
 from tap_skipcall.calls.order import next_style, styles_to_try
-from tap_skipcall.calls.position import PageRequest, Position, Verdict
+from tap_skipcall.calls.position import Batching, PageRequest, Position, ResumeProgress, Verdict
 from tap_skipcall.calls.resume import (
-    ResumeProgress,
     checkpoint_of,
     extend_delivered,
     landed_inside,

@@ -1,5 +1,7 @@
 """Where one sync of calls stands: one immutable value, replaced after every page.
 
+Its parts are values too: the cursor, the resume's progress, the batches.
+
 Undoing a batch of pages read together is keeping an older :class:`Cursor`; nothing is
 restored field by field.
 """
@@ -12,9 +14,7 @@ from typing import TYPE_CHECKING
 from tap_skipcall.calls.order import PageMemory
 
 if TYPE_CHECKING:
-    from tap_skipcall.calls.batches import Batching
-    from tap_skipcall.calls.resume import ResumeProgress
-    from tap_skipcall.calls.rows import Edge
+    from tap_skipcall.calls.rows import Edge, Probe
     from tap_skipcall.calls.state import Checkpoint
 
 
@@ -83,6 +83,49 @@ class Cursor:
     def next_page_number(self, size: int) -> int:
         """The first page not wholly delivered."""
         return self.rows_delivered // size + 1
+
+
+@dataclass(frozen=True)
+class ResumeProgress:
+    """How far a run has got back to where the run it resumes stopped.
+
+    ``caught_up``: this run has read down into the range the interrupted run delivered
+    (always true without a checkpoint). ``landing``: the page jumped to, whose first row is
+    still to be checked. ``jumped``: the jump was made (once per run).
+    """
+
+    caught_up: bool
+    landing: int | None = None
+    jumped: bool = False
+
+    @classmethod
+    def starting_from(cls, checkpoint: Checkpoint | None) -> ResumeProgress:
+        """The progress of a run that starts from this checkpoint (or none)."""
+        return cls(caught_up=checkpoint is None)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Pages ``first`` to ``last`` requested together; ``before`` is where reading them began."""
+
+    first: int
+    last: int
+    #: What held before the batch: no checkpoint claims more until the batch is trusted.
+    checkpoint: Checkpoint | None
+    before: Cursor
+
+
+@dataclass(frozen=True)
+class Batching:
+    """The batches of one sync: the size asked for, the probe to compare, the open batch."""
+
+    pages_ahead: int = 1
+    reference: Probe | None = None
+    open: Batch | None = None
+    #: Pages up to this one are read one at a time (a batch of them was read again).
+    one_at_a_time_until: int = 0
+    batches: int = 0
+    read_again: int = 0
 
 
 @dataclass(frozen=True)

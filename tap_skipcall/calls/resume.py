@@ -9,7 +9,7 @@ delivered (stepping back until it does: rows move when calls change), and goes o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tap_skipcall.calls.rows import Edge
@@ -18,27 +18,8 @@ from tap_skipcall.calls.state import Checkpoint, UpdatedRange
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from tap_skipcall.calls.position import Position
+    from tap_skipcall.calls.position import Position, ResumeProgress
     from tap_skipcall.calls.state import Bookmark
-
-
-@dataclass(frozen=True)
-class ResumeProgress:
-    """How far a run has got back to where the run it resumes stopped.
-
-    ``caught_up``: this run has read down into the range the interrupted run delivered
-    (always true without a checkpoint). ``landing``: the page jumped to, whose first row is
-    still to be checked. ``jumped``: the jump was made (once per run).
-    """
-
-    caught_up: bool
-    landing: int | None = None
-    jumped: bool = False
-
-    @classmethod
-    def starting_from(cls, checkpoint: Checkpoint | None) -> ResumeProgress:
-        """The progress of a run that starts from this checkpoint (or none)."""
-        return cls(caught_up=checkpoint is None)
 
 
 def extend_delivered(

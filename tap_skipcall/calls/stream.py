@@ -14,38 +14,26 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
-from datetime import datetime, timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import StreamSchema
 
-from tap_skipcall import clock
-from tap_skipcall.calls.batches import pages_ahead_for
+from tap_skipcall.calls.children import CallChildren
 from tap_skipcall.calls.pager import CallPager
-from tap_skipcall.calls.paginator import NewestFirstPaginator, answer_of, page_query
-from tap_skipcall.calls.position import PageRequest
+from tap_skipcall.calls.paginator import NewestFirstPaginator, page_query
 from tap_skipcall.calls.progress import Progress
-from tap_skipcall.calls.reconcile import MAX_HEAD_PASSES, RunPlan, plan_run
-from tap_skipcall.calls.rows import REPLICATION_KEY, Probe, Row
+from tap_skipcall.calls.reconcile import MAX_HEAD_PASSES
+from tap_skipcall.calls.rows import REPLICATION_KEY
 from tap_skipcall.calls.state import (
-    RESUME,
     Bookmark,
-    SavedState,
     completed_state,
-    read_state,
 )
 from tap_skipcall.client.base import SCHEMAS
-from tap_skipcall.client.children import SkipcallChildStream, WatchedObjectStream
-from tap_skipcall.client.pages import SkipcallListStream
-from tap_skipcall.freshness.refresher import Refresher, Rotated
-from tap_skipcall.freshness.walk import WALK, Walk
+from tap_skipcall.freshness.walk import WALK
 from tap_skipcall.network.body import json_body
 from tap_skipcall.sdk_private import (
-    OwnBookmark,
     activate_version,
     set_table_version,
-    write_state_now,
 )
 
 if sys.version_info >= (3, 12):
@@ -54,16 +42,15 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterable, Mapping
+    from collections.abc import Generator, Iterable
 
     import requests
-    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
 
-    from tap_skipcall.calls.state import Checkpoint
+    from tap_skipcall.calls.position import PageRequest
 
 
-class CallsStream(OwnBookmark, SkipcallListStream):
+class CallsStream(CallChildren):
     """``GET /v1/calls``, newest ``updatedAt`` first, incremental on ``updatedAt``."""
 
     name = "calls"
@@ -76,46 +63,6 @@ class CallsStream(OwnBookmark, SkipcallListStream):
 
     #: Deleted calls are marked so in this column, the one SDK loaders keep for soft deletes.
     DELETED_AT = "_sdc_deleted_at"
-    #: Set while a reconciliation reads the head again (see :meth:`_head_passes`).
-    _pass_bookmark: Bookmark | None = None
-    #: Whether the pages read together were chosen (once per sync, after the first page).
-    _pages_ahead_chosen = False
-    #: In BATCH mode, the state that holds once the batch being filled is written.
-    _held_back: dict[str, Any] = {}  # noqa: RUF012  (replaced, never mutated)
-
-    @cached_property
-    def saved(self) -> SavedState:
-        """The calls state this run started from."""
-        return read_state(self.stream_state, self.config.get("start_date"))
-
-    @cached_property
-    def started_at(self) -> datetime:
-        """When this sync of calls began (the tap's clock)."""
-        return clock.now()
-
-    @cached_property
-    def plan(self) -> RunPlan:
-        """Incremental, backfill or reconciliation (see :mod:`.reconcile`)."""
-        days = self.config["deletions_within_days"]
-        plan = plan_run(
-            self.saved,
-            now=self.started_at,
-            period=timedelta(days=days) if days else None,
-            versions=self.versions_on,
-            full_table=self.replication_method == "FULL_TABLE",
-            batching=super().get_batch_config(self.config) is not None,
-        )
-        if plan.reconciles:
-            self.logger.info(
-                "calls: reading the whole list (%s), so that deleted calls leave the warehouse.",
-                plan.why,
-            )
-        return plan
-
-    @override
-    def get_batch_config(self, config: Mapping[str, Any]) -> BatchConfig | None:
-        """RECORD messages for a reconciliation: ``ACTIVATE_VERSION`` needs versioned rows."""
-        return None if self.plan.reconciles else super().get_batch_config(config)
 
     @override
     def get_new_paginator(self) -> NewestFirstPaginator:
@@ -150,41 +97,6 @@ class CallsStream(OwnBookmark, SkipcallListStream):
         #: The one object ``parse_response`` and ``get_records`` share with the paginator.
         self.paginator = NewestFirstPaginator(pager)
         return self.paginator
-
-    @property
-    def _sort_style(self) -> str:
-        """The configured wire form of ``sort``; a head pass keeps the one the read found."""
-        if self._pass_bookmark is not None and self.paginator.pager.current.sort_style:
-            return self.paginator.pager.current.sort_style
-        return str(self.config["sort_style"])
-
-    @property
-    def _pages_ahead(self) -> int:
-        """The setting, if set; else 1 until the first answer shows the pace (see below)."""
-        setting = self.config.get("calls_pages_ahead")
-        return int(setting) if setting is not None and self.transport.concurrent else 1
-
-    def _choose_pages_ahead(self, response: requests.Response) -> None:
-        """After the first page, unless set: pages read together for the plan's pace."""
-        if self._pages_ahead_chosen:
-            return
-        self._pages_ahead_chosen = True
-        if self.config.get("calls_pages_ahead") is not None or not self.transport.concurrent:
-            return
-        plan = self.transport.budget.plan
-        answer = response.elapsed.total_seconds()
-        pages = pages_ahead_for(
-            plan.per_second if plan else None, answer, most=self.transport.max_concurrent
-        )
-        if pages > 1 and plan is not None:
-            self.paginator.pager.read_pages_ahead(pages)
-            self.logger.info(
-                "calls: the plan allows %.0f requests a minute and answers take %.0f ms: "
-                "a first sync reads %d pages of calls together.",
-                plan.per_minute,
-                answer * 1000,
-                pages,
-            )
 
     @override
     def get_url_params(
@@ -224,65 +136,6 @@ class CallsStream(OwnBookmark, SkipcallListStream):
         self.progress.page(payload.get("total"), len(calls))
         if verdict.checkpoint is not None and self.selected and self._pass_bookmark is None:
             self._checkpoint(replace(verdict.checkpoint, version=self.plan.version))
-
-    def _probe(self, page: PageRequest) -> Probe:
-        """The head of the list now: one call, and ``total`` (see :mod:`.batches`)."""
-        return Probe.of(answer_of(self._newest_call(page.sort_style)))
-
-    def _newest_call(self, sort_style: str | None) -> requests.Response:
-        """Page 1 with one call, newest first in this wire form of ``sort`` (None: no sort)."""
-        prepared = self.prepared_request(None, PageRequest(1, sort_style, limit=1))
-        response: requests.Response = self.send_with_retries(prepared, None)
-        return response
-
-    def count_visible(self) -> int | None:
-        """One request for one call: the key works, and how many calls it can read."""
-        total = json_body(self._newest_call(None)).get("total")
-        return total if isinstance(total, int) and not isinstance(total, bool) else None
-
-    def _fetch_children_ahead(self, calls: list[dict[str, Any]]) -> None:
-        """Start the child requests of these calls, which the SDK makes as it writes them."""
-        children = self._children_in_use
-        if not children or not self.transport.concurrent:
-            return
-        for call in calls:
-            if self._unchanged(call):
-                continue
-            context = self.get_child_context(call, None)
-            for child in children:
-                if child.has_work_for(context):
-                    child.fetch_ahead(context)
-
-    def _checkpoint(self, checkpoint: Checkpoint) -> None:
-        """Record what is delivered: written now, or, in BATCH mode, once it is true."""
-        self._save({RESUME: checkpoint.as_state()})
-
-    def _save(self, update: dict[str, Any]) -> None:
-        """Apply a calls state that holds once the rows read so far are written.
-
-        With RECORD messages that is now. With BATCH files it is once the BATCH message
-        holding the last of those rows is written (:meth:`get_batches`): any STATE the SDK
-        writes before, also on SIGTERM, must not claim rows still in a file being filled.
-        """
-        if self.get_batch_config(self.config) is None:
-            self.stream_state.update(update)
-            if RESUME in update and len(update) == 1:
-                write_state_now(self)
-        else:
-            self._held_back = {**self._held_back, **update}
-
-    @override
-    def get_batches(
-        self, batch_config: BatchConfig, context: Context | None = None
-    ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
-        """Each batch, then the state its rows make true (see :meth:`_save`)."""
-        self._held_back = {}
-        for batch in super().get_batches(batch_config, context):
-            true_now = self._held_back  # the rows it claims are in this file or earlier ones
-            self._held_back = {}
-            yield batch  # the SDK writes the BATCH message, then a STATE
-            self.stream_state.update(true_now)
-        self.stream_state.update(self._held_back)  # every file is written
 
     @override
     def get_replication_key_signpost(self, context: Context | None = None) -> None:
@@ -349,52 +202,6 @@ class CallsStream(OwnBookmark, SkipcallListStream):
             bookmark = pager.final_bookmark()
         return None
 
-    def _refresh_children(self) -> Walk | None:
-        """Read again what changed without its call (see :mod:`tap_skipcall.freshness`)."""
-        children = self.descendants_in_use
-        if not children:
-            return None
-        refresher = Refresher(self, children, clock.now())
-        refresher.read_unfinished(
-            [c for c in children.values() if isinstance(c, WatchedObjectStream)]
-        )
-        days = self.config["contacts_max_age_days"]
-        total = self.paginator.pager.position.cursor.total
-        walk = Walk.from_state(self.stream_state.get(WALK), self.started_at)
-        if not days or total is None or not self.saved.has_bookmark:
-            return Walk(self.started_at, total=total or 0)  # a first sync read them all
-        period = timedelta(days=days)
-        last = self.saved.last_run_at
-        interval = self.started_at - last if last is not None else period
-        sequences = children.get("sequence_contacts")
-        if sequences is not None:
-            if not isinstance(sequences, Rotated):
-                msg = f"{type(sequences).__name__} cannot be read in rotation"
-                raise TypeError(msg)
-            refresher.rotate_sequences(sequences, interval=interval, period=period)
-        if "contacts" not in children:
-            return walk
-        return refresher.walk(walk, total=total, interval=interval, period=period)
-
-    @cached_property
-    def descendants_in_use(self) -> dict[str, SkipcallChildStream]:
-        """The child streams, and theirs, that this run reads: by name."""
-        found: dict[str, SkipcallChildStream] = {}
-        parents: list[Any] = [self]
-        while parents:
-            for child in parents.pop().child_streams:
-                if isinstance(child, SkipcallChildStream) and child.in_use:
-                    found[child.name] = child
-                    parents.append(child)
-        return found
-
-    def page_of_calls(self, number: int) -> requests.Response:
-        """One page of the list, newest first in the wire form this sync found."""
-        style = self.paginator.pager.current.sort_style
-        prepared = self.prepared_request(None, PageRequest(number, style))
-        response: requests.Response = self.send_with_retries(prepared, None)
-        return response
-
     def _log_requests_ahead(self) -> None:
         transport = self.transport
         if transport.concurrent:
@@ -408,45 +215,6 @@ class CallsStream(OwnBookmark, SkipcallListStream):
                 batching.batches,
                 batching.read_again,
             )
-
-    def _unchanged(self, call: Mapping[str, Any]) -> bool:
-        """Whether a call is written only for a complete read, unchanged since the bookmark.
-
-        Its children were read when it changed.
-        """
-        saved = self.saved
-        return self.plan.complete_read and saved.has_bookmark and saved.bookmark.holds(Row.of(call))
-
-    @cached_property
-    def _children_in_use(self) -> list[SkipcallChildStream]:
-        return [
-            child
-            for child in self.child_streams
-            if isinstance(child, SkipcallChildStream) and child.in_use
-        ]
-
-    @override
-    def generate_child_contexts(
-        self, record: dict[str, Any], context: Context | None
-    ) -> Iterable[Context | None]:
-        """Hand a call to its children only when one of them has something to read."""
-        children = self._children_in_use
-        if not children or self._unchanged(record):
-            return
-        child_context = self.get_child_context(record, context)
-        if any(child.has_work_for(child_context) for child in children):
-            yield child_context
-
-    @override
-    def get_child_context(self, record: dict[str, Any], context: Context | None) -> Context:
-        """What the children of a call are read for: the call, its contact, its sequence."""
-        contact = record.get("contact") or {}
-        return {
-            "call_id": record["id"],
-            "contact_id": None if contact.get("isUnknown") else contact.get("id"),
-            "sequence_id": record.get("sequenceId"),
-            "ended_at": record.get("endedAt"),  # how long a missing recording may still come
-        }
 
     @override
     def post_process(

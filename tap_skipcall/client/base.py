@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 import sys
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -12,13 +11,12 @@ from singer_sdk import SchemaDirectory
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import PageContext
 
 from tap_skipcall import __version__, logs, schemas
+from tap_skipcall.client.retries import PoliteRetries
 from tap_skipcall.errors import (
     SkipcallAPIError,
-    connection_failure,
     error_detail,
     explain_client_error,
     redact,
@@ -32,10 +30,9 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator
+    from collections.abc import Callable
 
     import requests
-    from backoff.types import Details
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
@@ -45,7 +42,7 @@ if TYPE_CHECKING:
 SCHEMAS = SchemaDirectory(schemas)
 
 
-class SkipcallStream(NoSelectionWalk, RESTStream[Any]):
+class SkipcallStream(NoSelectionWalk, PoliteRetries):
     """Base class for every Skipcall stream; the tap hands each one the shared transport."""
 
     #: Records are parsed JSON already (no datetimes, bytes or Decimals to coerce), top-level
@@ -54,10 +51,6 @@ class SkipcallStream(NoSelectionWalk, RESTStream[Any]):
     #: largest per-record cost in profiles.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    #: Retry policy for 429, 5xx, timeouts and dropped connections (tests shorten it).
-    retry_max_tries: ClassVar[int] = 6
-    retry_base_seconds: ClassVar[float] = 1.0
-    retry_max_seconds: ClassVar[float] = 30.0
     #: True for per-object endpoints where 404 means "nothing here" rather than an error.
     not_found_means_empty: ClassVar[bool] = False
 
@@ -199,67 +192,6 @@ class SkipcallStream(NoSelectionWalk, RESTStream[Any]):
     ) -> requests.Response:
         """What to start once a request started ahead is answered (nothing by default)."""
         return response
-
-    # -- retries -----------------------------------------------------------------------
-
-    @override
-    def backoff_max_tries(self) -> int:
-        """Bounded: a persistent failure ends the sync with its cause instead of spinning."""
-        return self.retry_max_tries
-
-    @override
-    def backoff_wait_generator(self) -> Generator[float, Any, None]:
-        """Exponential waits, except a 429 whose reset is known: the budget already waits."""
-        attempt = 0
-        exception = yield  # type: ignore[misc]
-        while True:
-            attempt += 1
-            response = getattr(exception, "response", None)
-            if (
-                response is not None
-                and response.status_code == 429
-                and self.transport.budget.knows_reset
-            ):
-                delay = 0.0
-            else:
-                delay = min(self.retry_base_seconds * 2 ** (attempt - 1), self.retry_max_seconds)
-            exception = yield delay
-
-    @override
-    def backoff_jitter(self, value: float) -> float:
-        """Up to 25 % extra, so that parallel taps do not retry in step."""
-        return value * random.uniform(1.0, 1.25)
-
-    @override
-    def backoff_handler(self, details: Details) -> None:
-        """At the first failure, what is retried and why; then one line per retry at DEBUG."""
-        error = details.get("exception")
-        tries = details.get("tries", 0)
-        response = getattr(error, "response", None)
-        if response is not None:
-            cause = f"Skipcall answered HTTP {response.status_code} for {self.path}"
-        else:
-            cause = f"cannot reach {self.url_base} ({connection_failure(error)})"
-        if tries == 1:
-            left = self.retry_max_tries - 1
-            waits = [
-                min(self.retry_base_seconds * 2**i, self.retry_max_seconds) for i in range(left)
-            ]
-            self.logger.warning(
-                "%s: retrying up to %d times within about %.0f s, in case it passes "
-                "(a short outage, a busy moment).",
-                cause[0].upper() + cause[1:],
-                left,
-                sum(waits) * 1.25,  # with the jitter
-            )
-        else:
-            self.logger.debug(
-                "Retry %d of %d in %.1f s (%s).",
-                tries,
-                self.retry_max_tries - 1,
-                details.get("wait", 0.0),
-                cause,
-            )
 
     # -- records -----------------------------------------------------------------------
 

@@ -296,3 +296,17 @@ def test_unsorted_api_falls_back_to_reading_every_page(make_simulator, caplog):
     assert sim.simulator.stats.by_endpoint["list_calls"] - before == 2 + 5
     latest = loaded_latest(first, second)
     assert {k: as_served(v) for k, v in latest.items()} == visible_truth(sim)
+
+
+def test_an_incremental_run_that_finds_nothing_says_nothing_contradictory(make_simulator, caplog):
+    import logging
+
+    sim = make_simulator(n_calls=150)
+    first = run_tap(tap_config(sim), select=["calls"])
+    caplog.clear()
+    caplog.set_level(logging.INFO)
+    second = run_tap(tap_config(sim), state=first.state, select=["calls"])
+    assert second.ids() == []
+    shown = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert not [m for m in shown if m.startswith("Pagination stopped after")]
+    assert any(m.startswith("calls: 100 rows read") for m in shown)

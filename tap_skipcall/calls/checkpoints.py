@@ -1,0 +1,69 @@
+"""The calls state, written when it is true.
+
+With RECORD messages that is at once; with BATCH files, after the BATCH message holding the
+rows it claims.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from tap_skipcall.calls.head import ListHead
+from tap_skipcall.calls.state import (
+    RESUME,
+)
+from tap_skipcall.sdk_private import (
+    write_state_now,
+)
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
+    from singer_sdk.helpers.types import Context
+
+    from tap_skipcall.calls.state import Checkpoint
+
+
+class HeldBackState(ListHead):
+    """Checkpoints and the bookmark, written when they are true (see ``_save``)."""
+
+    #: In BATCH mode, the state that holds once the batch being filled is written.
+    _held_back: dict[str, Any] = {}  # noqa: RUF012  (replaced, never mutated)
+
+    def _checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Record what is delivered: written now, or, in BATCH mode, once it is true."""
+        self._save({RESUME: checkpoint.as_state()})
+
+    def _save(self, update: dict[str, Any]) -> None:
+        """Apply a calls state that holds once the rows read so far are written.
+
+        With RECORD messages that is now. With BATCH files it is once the BATCH message
+        holding the last of those rows is written (:meth:`get_batches`): any STATE the SDK
+        writes before, also on SIGTERM, must not claim rows still in a file being filled.
+        """
+        if self.get_batch_config(self.config) is None:
+            self.stream_state.update(update)
+            if RESUME in update and len(update) == 1:
+                write_state_now(self)
+        else:
+            self._held_back = {**self._held_back, **update}
+
+    @override
+    def get_batches(
+        self, batch_config: BatchConfig, context: Context | None = None
+    ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        """Each batch, then the state its rows make true (see :meth:`_save`)."""
+        self._held_back = {}
+        for batch in super().get_batches(batch_config, context):
+            true_now = self._held_back  # the rows it claims are in this file or earlier ones
+            self._held_back = {}
+            yield batch  # the SDK writes the BATCH message, then a STATE
+            self.stream_state.update(true_now)
+        self.stream_state.update(self._held_back)  # every file is written

@@ -1,0 +1,123 @@
+"""The children of calls: read for each call written, and started ahead of need.
+
+They are read again later when they change without their call (:mod:`tap_skipcall.freshness`).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from tap_skipcall import clock
+from tap_skipcall.calls.checkpoints import HeldBackState
+from tap_skipcall.calls.rows import Row
+from tap_skipcall.client.children import SkipcallChildStream, WatchedObjectStream
+from tap_skipcall.freshness.refresher import Refresher, Rotated
+from tap_skipcall.freshness.walk import WALK, Walk
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from singer_sdk.helpers.types import Context
+
+
+class CallChildren(HeldBackState):
+    """The children of calls: which to read for a call, ahead of need, and again later."""
+
+    @cached_property
+    def _children_in_use(self) -> list[SkipcallChildStream]:
+        return [
+            child
+            for child in self.child_streams
+            if isinstance(child, SkipcallChildStream) and child.in_use
+        ]
+
+    @cached_property
+    def descendants_in_use(self) -> dict[str, SkipcallChildStream]:
+        """The child streams, and theirs, that this run reads: by name."""
+        found: dict[str, SkipcallChildStream] = {}
+        parents: list[Any] = [self]
+        while parents:
+            for child in parents.pop().child_streams:
+                if isinstance(child, SkipcallChildStream) and child.in_use:
+                    found[child.name] = child
+                    parents.append(child)
+        return found
+
+    @override
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        """Hand a call to its children only when one of them has something to read."""
+        children = self._children_in_use
+        if not children or self._unchanged(record):
+            return
+        child_context = self.get_child_context(record, context)
+        if any(child.has_work_for(child_context) for child in children):
+            yield child_context
+
+    @override
+    def get_child_context(self, record: dict[str, Any], context: Context | None) -> Context:
+        """What the children of a call are read for: the call, its contact, its sequence."""
+        contact = record.get("contact") or {}
+        return {
+            "call_id": record["id"],
+            "contact_id": None if contact.get("isUnknown") else contact.get("id"),
+            "sequence_id": record.get("sequenceId"),
+            "ended_at": record.get("endedAt"),  # how long a missing recording may still come
+        }
+
+    def _unchanged(self, call: Mapping[str, Any]) -> bool:
+        """Whether a call is written only for a complete read, unchanged since the bookmark.
+
+        Its children were read when it changed.
+        """
+        saved = self.saved
+        return self.plan.complete_read and saved.has_bookmark and saved.bookmark.holds(Row.of(call))
+
+    def _fetch_children_ahead(self, calls: list[dict[str, Any]]) -> None:
+        """Start the child requests of these calls, which the SDK makes as it writes them."""
+        children = self._children_in_use
+        if not children or not self.transport.concurrent:
+            return
+        for call in calls:
+            if self._unchanged(call):
+                continue
+            context = self.get_child_context(call, None)
+            for child in children:
+                if child.has_work_for(context):
+                    child.fetch_ahead(context)
+
+    def _refresh_children(self) -> Walk | None:
+        """Read again what changed without its call (see :mod:`tap_skipcall.freshness`)."""
+        children = self.descendants_in_use
+        if not children:
+            return None
+        refresher = Refresher(self, children, clock.now())
+        refresher.read_unfinished(
+            [c for c in children.values() if isinstance(c, WatchedObjectStream)]
+        )
+        days = self.config["contacts_max_age_days"]
+        total = self.paginator.pager.position.cursor.total
+        walk = Walk.from_state(self.stream_state.get(WALK), self.started_at)
+        if not days or total is None or not self.saved.has_bookmark:
+            return Walk(self.started_at, total=total or 0)  # a first sync read them all
+        period = timedelta(days=days)
+        last = self.saved.last_run_at
+        interval = self.started_at - last if last is not None else period
+        sequences = children.get("sequence_contacts")
+        if sequences is not None:
+            if not isinstance(sequences, Rotated):
+                msg = f"{type(sequences).__name__} cannot be read in rotation"
+                raise TypeError(msg)
+            refresher.rotate_sequences(sequences, interval=interval, period=period)
+        if "contacts" not in children:
+            return walk
+        return refresher.walk(walk, total=total, interval=interval, period=period)
