@@ -152,3 +152,23 @@ def test_the_readme_commands_without_meltano_work_as_written(tmp_path):
     assert state["bookmarks"]["calls"]["resume"] is None
     following = (tmp_path / "next-run.jsonl").read_text()
     assert '"type":"RECORD","stream":"calls"' not in following  # nothing changed since
+
+
+def test_the_demo_stops_with_one_sentence_when_its_port_is_taken(tmp_path):
+    meltano_bin()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        completed = subprocess.run(
+            [str(ROOT / "scripts/demo")],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "DEMO_PORT": str(port)},
+            timeout=600,
+        )
+    assert completed.returncode == 1
+    assert f"scripts/demo stopped: port {port} of 127.0.0.1 is taken" in completed.stderr
+    assert "Skipcall simulator with" not in completed.stdout  # it did not pretend to run

@@ -220,3 +220,19 @@ def test_connection_test_says_the_plan_and_what_a_first_sync_of_the_catalog_cost
         "20 min at the plan's rate." in completed.stderr
     )
     assert sim.simulator.stats.requests == 1
+
+
+@pytest.mark.slow  # a subprocess each
+def test_help_describes_test_as_it_behaves_and_a_wrong_key_is_one_line(make_simulator, tmp_path):
+    assert "estimate what a first sync of the selected streams costs" in " ".join(
+        tap("--help").stdout.split()
+    )
+    sim = make_simulator(n_calls=5, api_key="sk_test_right")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({**tap_config(sim), "api_key": "sk_test_wrong"}))
+    completed = tap("--config", str(config))  # a sync, not --test
+    assert completed.returncode == 1
+    errors = [line for line in completed.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1, completed.stderr
+    assert "tap-skipcall stopped: Skipcall rejected the API key (HTTP 401" in errors[0]
+    assert "An unhandled error occurred" not in completed.stderr
