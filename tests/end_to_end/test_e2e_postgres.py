@@ -194,7 +194,12 @@ def test_batch_files_load_the_same_rows_as_record_messages(
     }
     assert loaded["batches"] == loaded["records"]
     assert len(loaded["records"]["calls"]) == 700
-    assert bookmarks["batches"] == bookmarks["records"]  # the same state in both modes
+    # The same state in both modes, but for the clock readings of when each run began.
+    clockless = {
+        how: {k: v for k, v in state.items() if k not in ("reconciled_at", "last_run_at")}
+        for how, state in bookmarks.items()
+    }
+    assert clockless["batches"] == clockless["records"]
     assert bookmarks["records"]["resume"] is None
 
 
