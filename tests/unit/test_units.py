@@ -118,3 +118,12 @@ def test_what_a_first_sync_needs(selected, requests, at_most):
     estimate = first_sync(10_000, selected, 100)
     assert (estimate.requests, estimate.at_most) == (requests, at_most)
     assert estimate.minutes(1_000) == requests / 1_000
+
+
+def test_the_date_time_format_is_really_checked():
+    """jsonschema skips a format silently when its checker is missing: the tests need it."""
+    import jsonschema
+
+    checker = jsonschema.FormatChecker()
+    assert checker.conforms("2024-01-01T00:00:00.000Z", "date-time")
+    assert not checker.conforms("not a date", "date-time")
