@@ -73,14 +73,13 @@ def plan_run(
     period: timedelta | None,
     versions: bool,
     full_table: bool,
-    batching: bool = False,
 ) -> RunPlan:
     """Incremental, backfill or reconciliation, from the state and the settings.
 
     ``period`` is ``deletions_within_days`` (None: never reconcile), ``versions`` the
     ``emit_activate_version_messages`` setting, ``full_table`` a catalog that forces calls to
-    FULL_TABLE (every run a complete read). ``batching`` (whether ``batch_config`` is set)
-    changes nothing here: a reconciliation writes RECORD messages in any case.
+    FULL_TABLE (every run a complete read). Whether ``batch_config`` is set changes nothing
+    here: a reconciliation writes RECORD messages in any case.
     """
     version = int(now.timestamp() * 1000)
     if saved.resume is not None and saved.resume.version is not None:

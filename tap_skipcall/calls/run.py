@@ -60,7 +60,6 @@ class PlannedRun(OwnBookmark, SkipcallListStream):
             period=timedelta(days=days) if days else None,
             versions=self.versions_on,
             full_table=self.replication_method == "FULL_TABLE",
-            batching=super().get_batch_config(self.config) is not None,
         )
         if plan.reconciles:
             self.logger.info(

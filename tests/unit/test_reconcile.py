@@ -57,12 +57,6 @@ def test_due_when_the_next_run_would_be_too_late(reconciled, last_run, expected)
         (saved(reconciled_days_ago=1), {"full_table": True}, int(NOW.timestamp() * 1000), True),
         (saved(reconciled_days_ago=1), {"full_table": True, "versions": False}, None, True),
         (saved(reconciled_days_ago=1, resume_version=123), {}, 123, True),  # same version
-        (
-            saved(reconciled_days_ago=7, last_run_days_ago=1),
-            {"batching": True},
-            int(NOW.timestamp() * 1000),
-            True,
-        ),
     ],
     ids=[
         "first-sync",
@@ -73,11 +67,10 @@ def test_due_when_the_next_run_would_be_too_late(reconciled, last_run, expected)
         "full-table",
         "full-table-no-versions",
         "resumed-reconciliation",
-        "due-in-batch-mode",
     ],
 )
 def test_plan(state, settings, version, complete):
-    options = {"period": WEEK, "versions": True, "full_table": False, "batching": False}
+    options = {"period": WEEK, "versions": True, "full_table": False}
     plan = plan_run(state, now=NOW, **{**options, **settings})
     assert plan.version == version
     assert plan.complete_read is complete
