@@ -7,6 +7,7 @@ rows it claims.
 from __future__ import annotations
 
 import sys
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from tap_skipcall.calls.head import ListHead
@@ -37,23 +38,29 @@ class HeldBackState(ListHead):
     #: In BATCH mode, the state that holds once the batch being filled is written.
     _held_back: dict[str, Any] = {}  # noqa: RUF012  (replaced, never mutated)
 
-    def _checkpoint(self, checkpoint: Checkpoint) -> None:
-        """Record what is delivered: written now, or, in BATCH mode, once it is true."""
-        self._save({RESUME: checkpoint.as_state()})
+    @cached_property
+    def _writes_batches(self) -> bool:
+        """Whether this run writes BATCH files (fixed for the run: see the plan)."""
+        return self.get_batch_config(self.config) is not None
 
-    def _save(self, update: dict[str, Any]) -> None:
+    def _checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Record what is delivered, and write it at once when it is already true."""
+        self._save({RESUME: checkpoint.as_state()}, write_now=True)
+
+    def _save(self, update: dict[str, Any], *, write_now: bool = False) -> None:
         """Apply a calls state that holds once the rows read so far are written.
 
-        With RECORD messages that is now. With BATCH files it is once the BATCH message
-        holding the last of those rows is written (:meth:`get_batches`): any STATE the SDK
-        writes before, also on SIGTERM, must not claim rows still in a file being filled.
+        With RECORD messages that is now (``write_now``: in a STATE at once, not at the
+        SDK's next one). With BATCH files it is once the BATCH message holding the last of
+        those rows is written (:meth:`get_batches`): any STATE the SDK writes before, also
+        on SIGTERM, must not claim rows still in a file being filled.
         """
-        if self.get_batch_config(self.config) is None:
-            self.stream_state.update(update)
-            if RESUME in update and len(update) == 1:
-                write_state_now(self)
-        else:
+        if self._writes_batches:
             self._held_back = {**self._held_back, **update}
+            return
+        self.stream_state.update(update)
+        if write_now:
+            write_state_now(self)
 
     @override
     def get_batches(
