@@ -66,11 +66,16 @@ class ListHead(PlannedRun):
         """The head of the list now: one call, and ``total`` (see :mod:`.batches`)."""
         return Probe.of(answer_of(self._newest_call(page.sort_style)))
 
+    def _send(self, page: PageRequest) -> requests.Response:
+        """A page asked for outside the SDK's paging, sent with its retries."""
+        response: requests.Response = self.send_with_retries(
+            self.prepared_request(None, page), None
+        )
+        return response
+
     def _newest_call(self, sort_style: str | None) -> requests.Response:
         """Page 1 with one call, newest first in this wire form of ``sort`` (None: no sort)."""
-        prepared = self.prepared_request(None, PageRequest(1, sort_style, limit=1))
-        response: requests.Response = self.send_with_retries(prepared, None)
-        return response
+        return self._send(PageRequest(1, sort_style, limit=1))
 
     def count_visible(self) -> int | None:
         """One request for one call: the key works, and how many calls it can read."""
@@ -79,7 +84,4 @@ class ListHead(PlannedRun):
 
     def page_of_calls(self, number: int) -> requests.Response:
         """One page of the list, newest first in the wire form this sync found."""
-        style = self.paginator.pager.current.sort_style
-        prepared = self.prepared_request(None, PageRequest(number, style))
-        response: requests.Response = self.send_with_retries(prepared, None)
-        return response
+        return self._send(PageRequest(number, self.paginator.pager.current.sort_style))

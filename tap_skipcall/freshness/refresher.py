@@ -89,13 +89,11 @@ class Refresher:
 
     def read_unfinished(self, watched: list[Watched]) -> int:
         """Read each unfinished recording and transcription again, once; the reads made."""
-        reads = 0
-        for child in watched:
-            for call_id in child.watched():
-                if child.has_work_for({"call_id": call_id}):
-                    child.sync(context={"call_id": call_id})
-                    reads += 1
-        return reads
+        return sum(
+            sync_once(child, {"call_id": call_id})
+            for child in watched
+            for call_id in child.watched()
+        )
 
     def walk(self, walk: Walk, *, total: int, interval: timedelta, period: timedelta) -> Walk:
         """Pass the share of the walk due in this run; the walk as it then stands."""
@@ -121,7 +119,7 @@ class Refresher:
             if not payload["data"] or (
                 start + len(answer.rows) >= total and walk.rows_done >= total
             ):
-                logger.info("contacts and sequence_contacts: a full pass of the walk ended.")
+                logger.info("contacts: a full pass of the walk down the calls list ended.")
                 return Walk(self.now, total=total)
             if passed >= target:
                 return walk
@@ -131,17 +129,18 @@ class Refresher:
         self, sequences: Rotated, *, interval: timedelta, period: timedelta
     ) -> int:
         """Read again the sequences due in the rotation; the reads made."""
-        reads = 0
         due = due_for_refresh(sequences.read_at(), now=self.now, interval=interval, period=period)
-        for sequence_id in due:
-            context = {"sequence_id": sequence_id}
-            if sequences.has_work_for(context):
-                sequences.sync(context=context)
-                reads += 1
-        return reads
+        return sum(sync_once(sequences, {"sequence_id": sequence_id}) for sequence_id in due)
 
     def _read_contact_of(self, call: dict[str, Any]) -> None:
-        context = self.calls.get_child_context(call, None)
         contacts = self.children.get("contacts")
-        if contacts is not None and contacts.has_work_for(context):
-            contacts.sync(context=context)
+        if contacts is not None:
+            sync_once(contacts, self.calls.get_child_context(call, None))
+
+
+def sync_once(child: Watched | Rotated | SkipcallChildStream, context: Context) -> int:
+    """The child's own sync for this parent, unless this sync read it already; reads made."""
+    if not child.has_work_for(context):
+        return 0
+    child.sync(context=context)
+    return 1
