@@ -4,11 +4,17 @@ The tap ends every failure with one sentence; the SDK would add "Config validati
 after a settings sentence and "An unhandled error occurred while syncing" before an error's.
 Its start-up lines (child streams added, env parsing skipped) and "Pagination stopped after
 0 pages" (an incremental sync that found nothing new) say nothing a user acts on: DEBUG.
+``quiet`` holds loggers at WARNING for a moment (``--test``'s start-up).
 """
 
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 #: Lines dropped at INFO and below, or at any level (repeats of the tap's own sentences).
 STARTUP_CHATTER = ("Skipping parse of env var settings", "Added '", "Skipping deselected stream")
@@ -42,3 +48,17 @@ def install(logger_name: str) -> None:
     logger = logging.getLogger(logger_name)
     if not any(isinstance(f, PlainLog) for f in logger.filters):
         logger.addFilter(PlainLog())
+
+
+@contextmanager
+def quiet(*names: str) -> Iterator[None]:
+    """These loggers at WARNING for the duration (their levels are set again afterwards)."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
-from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -28,25 +26,9 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     import click
 
     from tap_skipcall.client.base import SkipcallStream
-
-
-@contextmanager
-def quiet(*names: str) -> Iterator[None]:
-    """These loggers at WARNING for the duration (their levels are set again afterwards)."""
-    loggers = [logging.getLogger(name) for name in names]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
 
 
 class TapSkipcall(PlainSentenceConfig):
@@ -108,14 +90,14 @@ class TapSkipcall(PlainSentenceConfig):
             return
         config = ctx.params.get("config")
         catalog = ctx.params.get("catalog")  # given before --test: click reads it first
-        with quiet(cls.name, "singer_sdk"):  # start-up lines say nothing a user needs here
+        with logs.quiet(cls.name, "singer_sdk"):  # start-up lines say nothing a user needs here
             tap = cls(
                 config=getattr(config, "config", None),
                 catalog=json.load(catalog) if catalog is not None else None,
                 parse_env_config=bool(getattr(config, "parse_env", False)),
                 validate_config=True,
             )
-        with quiet(tap.metrics_logger.name):  # nor does the request's metric
+        with logs.quiet(tap.metrics_logger.name):  # nor does the request's metric
             sentence = tap.check_connection()
         tap.logger.info("%s", sentence)
         ctx.exit()

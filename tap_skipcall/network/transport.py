@@ -41,7 +41,6 @@ class Transport:
         self.session = BudgetedSession(
             self.budget, max_concurrent=max_concurrent_requests, api_url=api_url
         )
-        self.concurrent = max_concurrent_requests > 1
         self.max_concurrent = max_concurrent_requests
         self._pool = (
             ThreadPoolExecutor(max_concurrent_requests, thread_name_prefix="skipcall")
@@ -53,6 +52,11 @@ class Transport:
         self._closed = False
         self.started_ahead = 0
         self.used_ahead = 0
+
+    @property
+    def concurrent(self) -> bool:
+        """Whether requests may be in flight together (and so started ahead)."""
+        return self.max_concurrent > 1
 
     def ahead(self, key: str, fetch: Callable[[], requests.Response]) -> None:
         """Start a request the sync will make soon, unless it is already started."""
