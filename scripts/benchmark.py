@@ -311,11 +311,16 @@ def days(args: argparse.Namespace) -> str:
 
     sys.path.insert(0, str(ROOT))
     from skipcall_simulator import Dataset, Lifecycle, RunningSimulator, Simulator, SimulatorConfig
+    from tap_skipcall.streams import STREAM_NAMES, STREAM_TYPES
 
     if shutil.which("faketime") is None:
         raise SystemExit("--days needs faketime (apt-get install faketime)")
     selections = {
-        "default streams": None,
+        "default streams": {
+            name
+            for name, kind in zip(STREAM_NAMES, STREAM_TYPES, strict=True)
+            if kind.selected_by_default
+        },
         "every per-call stream": {
             "calls",
             "call_recordings",
@@ -332,16 +337,7 @@ def days(args: argparse.Namespace) -> str:
             work = Path(tmp)
             config = work / "config.json"
             config.write_text(json.dumps({"api_key": KEY, "api_url": sim.url}))
-            catalog = catalog_selecting(config, work, streams) if streams else work / "catalog.json"
-            if not streams:
-                discovered = subprocess.run(
-                    [*tap_cli(config, catalog)[:5], "--discover"],
-                    cwd=ROOT,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout
-                catalog.write_text(discovered)
+            catalog = catalog_selecting(config, work, streams)
             state = None
             costs[label] = []
             for day in range(args.days + 1):
