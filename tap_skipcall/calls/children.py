@@ -15,7 +15,7 @@ from tap_skipcall.calls.checkpoints import HeldBackState
 from tap_skipcall.calls.rows import Row
 from tap_skipcall.client.children import SkipcallChildStream, WatchedObjectStream
 from tap_skipcall.freshness.refresher import Refresher, Rotated
-from tap_skipcall.freshness.walk import WALK, Walk
+from tap_skipcall.freshness.walk import WALK, Walk, due_this_run
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -105,10 +105,9 @@ class CallChildren(HeldBackState):
             [c for c in children.values() if isinstance(c, WatchedObjectStream)]
         )
         days = self.config["contacts_max_age_days"]
-        total = self.paginator.pager.position.cursor.total
         walk = Walk.from_state(self.stream_state.get(WALK), self.started_at)
-        if not days or total is None or not self.saved.has_bookmark:
-            return Walk(self.started_at, total=total or 0)  # a first sync read them all
+        if not days or not self.saved.has_bookmark:
+            return Walk(self.started_at)  # a first sync read them all
         period = timedelta(days=days)
         last = self.saved.last_run_at
         interval = self.started_at - last if last is not None else period
@@ -120,4 +119,13 @@ class CallChildren(HeldBackState):
             refresher.rotate_sequences(sequences, interval=interval, period=period)
         if "contacts" not in children:
             return walk
-        return refresher.walk(walk, total=total, interval=interval, period=period)
+        due = due_this_run(walk, now=self.started_at, interval=interval, period=period)
+        if due is None:
+            return walk
+        pages = refresher.walk(due)
+        self.logger.info(
+            "contacts: the walk read %s pages of calls for the contacts due (%.0f %% of them).",
+            f"{pages:,}",
+            100 * min(due.length, 1.0),
+        )
+        return walk.after(due, self.started_at)

@@ -2,8 +2,8 @@
 
 First the watch lists (:mod:`.unfinished`): each recording and transcription still
 unfinished is read again, once. Then the sequences due in the rotation (:mod:`.rotation`),
-and the walk (:mod:`.walk`): this run's share of the calls list, whose contacts are read
-again (each once per sync). Every read goes through the child stream's own sync, so
+and the walk (:mod:`.walk`): the calls list, read for the contacts whose turn it is (each
+once per sync). Every read goes through the child stream's own sync, so
 records, BATCH files and errors are the same as when a call brings them.
 """
 
@@ -14,13 +14,6 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tap_skipcall.calls.paginator import answer_from
 from tap_skipcall.freshness.rotation import due_for_refresh
-from tap_skipcall.freshness.walk import (
-    Walk,
-    landed_at_or_above,
-    landing_row,
-    rows_this_run,
-    take,
-)
 from tap_skipcall.network.body import json_body
 
 if TYPE_CHECKING:
@@ -31,6 +24,7 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_skipcall.client.children import SkipcallChildStream
+    from tap_skipcall.freshness.walk import DueArc
 
 logger = logging.getLogger("tap-skipcall")
 
@@ -95,34 +89,36 @@ class Refresher:
             for call_id in child.watched()
         )
 
-    def walk(self, walk: Walk, *, total: int, interval: timedelta, period: timedelta) -> Walk:
-        """Pass the share of the walk due in this run; the walk as it then stands."""
-        target = rows_this_run(walk, now=self.now, interval=interval, period=period, total=total)
-        if target <= 0:
-            return walk
+    def walk(self, due: DueArc) -> int:
+        """Read the whole calls list; re-read the contacts of ``due`` met there. Pages read.
+
+        The list's order does not matter, only that every call is met: when the list got
+        shorter between two pages (calls left it), rows may have moved up past the page
+        boundary, so the page before is read again.
+        """
+        contacts = self.children["contacts"]
         size = int(self.calls.config["page_size"])
-        number = landing_row(walk, total) // size + 1
-        landed, passed = False, 0
+        number, pages, total, resume_after = 1, 0, None, None
         while True:
             payload = json_body(self.calls.page_of_calls(number))
+            pages += 1
             answer = answer_from(payload)
+            for call in payload["data"]:
+                context = self.calls.get_child_context(call, None)
+                contact_id = context.get("contact_id")
+                if contact_id is not None and due.holds(str(contact_id)):
+                    sync_once(contacts, context)
+            shrank = total is not None and answer.total is not None and answer.total < total
             total = answer.total if answer.total is not None else total
-            if not landed and number > 1 and not landed_at_or_above(walk, answer.rows):
-                number -= 1  # rows left the list and moved up: step back
+            size = answer.limit or size
+            if resume_after is not None:
+                number, resume_after = resume_after, None  # the page read again: go on
+            elif shrank and number > 1:
+                number, resume_after = number - 1, number
                 continue
-            landed = True
-            start = (number - 1) * size
-            walk, taken = take(walk, answer.rows, start, total, target - passed)
-            for index in taken:
-                self._read_contact_of(payload["data"][index])
-            passed += len(taken)
-            if not payload["data"] or (
-                start + len(answer.rows) >= total and walk.rows_done >= total
-            ):
-                logger.info("contacts: a full pass of the walk down the calls list ended.")
-                return Walk(self.now, total=total)
-            if passed >= target:
-                return walk
+            last = number * size >= total if total is not None else len(answer.rows) < size
+            if not answer.rows or last:
+                return pages
             number += 1
 
     def rotate_sequences(
@@ -131,11 +127,6 @@ class Refresher:
         """Read again the sequences due in the rotation; the reads made."""
         due = due_for_refresh(sequences.read_at(), now=self.now, interval=interval, period=period)
         return sum(sync_once(sequences, {"sequence_id": sequence_id}) for sequence_id in due)
-
-    def _read_contact_of(self, call: dict[str, Any]) -> None:
-        contacts = self.children.get("contacts")
-        if contacts is not None:
-            sync_once(contacts, self.calls.get_child_context(call, None))
 
 
 def sync_once(child: Watched | Rotated | SkipcallChildStream, context: Context) -> int:

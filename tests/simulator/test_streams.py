@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
 import pytest
 
+from skipcall_simulator import MutationRule
+from tap_skipcall.freshness.walk import Walk, due_this_run
 from tests.helpers import ALL_STREAMS, DEFAULT_STREAMS, run_tap, tap_config
 
 
@@ -186,6 +189,53 @@ def test_incremental_run_reads_children_only_for_changed_calls(make_simulator):
     assert spent["get_contact"] == len(contacts)
     assert spent["list_calls"] == 1  # runs a moment apart: no share of the walk is due
     assert {r["call_id"] for r in second.records("call_recordings")} <= set(changed) | watched
+
+
+def test_a_daily_walk_reads_the_list_once_and_each_due_contact_once(make_simulator, clock):
+    """The contacts refresh reads its share of contacts, however many calls each one has."""
+    sim = make_simulator(n_calls=900)
+    data = sim.simulator.data
+    streams = ["calls", "contacts"]
+    first = run_tap(tap_config(sim), select=streams)
+    clock.now += timedelta(days=1)
+    before = Counter(sim.simulator.stats.by_endpoint)
+    second = run_tap(tap_config(sim), select=streams, state=first.state)
+    spent = Counter(sim.simulator.stats.by_endpoint) - before
+    walk = Walk.from_state(first.state["bookmarks"]["calls"]["refresh_walk"], clock.now)
+    due = due_this_run(walk, now=clock.now, interval=timedelta(days=1), period=timedelta(days=7))
+    assert due is not None
+    assert due.length == pytest.approx(1 / 6)
+    known = {
+        c["contact"]["id"]
+        for c in data.calls.values()
+        if c["contact"] and not c["contact"]["isUnknown"]
+    }
+    expected = {contact for contact in known if due.holds(contact)}
+    assert 0 < len(expected) < len(known) / 4
+    assert spent["get_contact"] == len(expected)  # each due contact once, no other
+    assert sorted(second.ids("contacts")) == sorted(expected)
+    assert spent["list_calls"] == 1 + math.ceil(len(data.calls) / 100)  # the sync's head, the walk
+    after = second.state["bookmarks"]["calls"]["refresh_walk"]
+    assert Walk.from_state(after, clock.now) == walk.after(due, clock.now)
+
+
+def test_the_walk_meets_every_call_even_when_calls_leave_the_list_under_it(make_simulator, clock):
+    """Calls hidden above the walk move the rows below up a page: it reads that page again."""
+    sim = make_simulator(n_calls=1000, hide_deleted=True)
+    streams = ["calls", "contacts"]
+    first = run_tap(tap_config(sim), select=streams)
+    clock.now += timedelta(days=1)
+    sim.simulator.new_run()
+    # The sync's own head is list page 1; the walk's pages follow.
+    sim.simulator.mutations += [
+        MutationRule(after_page=page, delete=30, among="served") for page in (3, 6)
+    ]
+    before = Counter(sim.simulator.stats.by_endpoint)
+    run_tap(tap_config(sim), select=streams, state=first.state)
+    spent = Counter(sim.simulator.stats.by_endpoint) - before
+    listed = {cid for cid, call in sim.simulator.data.calls.items() if call["deletedAt"] is None}
+    assert listed - set(sim.simulator.served_call_ids) == set()
+    assert spent["list_calls"] == 1 + 10 + 2  # two pages read again
 
 
 @pytest.mark.parametrize("shape", ["data", "list", "envelope"])

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tap_skipcall.calls.rows import Row
 from tap_skipcall.freshness.unfinished import (
     LATE_RECORDING_WINDOW,
     WatchList,
@@ -14,13 +13,7 @@ from tap_skipcall.freshness.unfinished import (
     recording_unfinished,
     transcription_unfinished,
 )
-from tap_skipcall.freshness.walk import (
-    Walk,
-    landed_at_or_above,
-    landing_row,
-    rows_this_run,
-    take,
-)
+from tap_skipcall.freshness.walk import DueArc, Walk, due_this_run, phase_of
 
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -101,52 +94,126 @@ def test_the_watch_list_reads_back_what_it_wrote():
 
 
 @pytest.mark.parametrize(
-    ("done", "since_start", "interval", "expected"),
+    ("since_walk", "interval", "period", "expected"),
     [
-        (0, 1 * DAY, DAY, 1000 // 6),  # daily, 7-day period: a sixth of the list a day
-        (1000 // 6, 2 * DAY, DAY, (1000 - 166) // 5),
-        (800, 6 * DAY, DAY, 200),  # the last run before the deadline takes what is left
-        (0, 1 * HOUR, HOUR, 1000 // 167),  # hourly
-        (0, 30 * 60 * timedelta(seconds=1), timedelta(seconds=2), 0),  # runs a moment apart
-        (0, 7 * DAY, 7 * DAY, 1000),  # weekly: the whole list every run
-        (1000, 3 * DAY, DAY, 0),  # nothing left
+        (DAY, DAY, 7 * DAY, 1 / 6),  # daily, a week: a sixth of the contacts each run
+        (2 * DAY, DAY, 7 * DAY, 2 / 6),  # a daily run missed: two days' share
+        (22 * HOUR, HOUR, 7 * DAY, None),  # hourly: not yet a day since the last walk
+        (23.5 * HOUR, HOUR, 7 * DAY, 23.5 / 144),  # hourly: the run that ends the day walks
+        (2 * DAY, 2 * DAY, 7 * DAY, 2 / 5),  # every two days: a lap of five days
+        (7 * DAY, 7 * DAY, 7 * DAY, 1.0),  # weekly: every contact, every run
+        (DAY, DAY, 2 * DAY, 1.0),  # daily, a two-day period: every contact, every run
+        (30 * DAY, HOUR, 7 * DAY, 1.0),  # back after a month: every contact once
+        (timedelta(seconds=2), timedelta(seconds=2), 7 * DAY, None),  # a moment apart
     ],
-    ids=["daily", "daily-2", "last-run", "hourly", "back-to-back", "weekly", "done"],
+    ids=[
+        "daily",
+        "daily-missed",
+        "hourly-early",
+        "hourly-due",
+        "two-days",
+        "weekly",
+        "short-period",
+        "long-absence",
+        "back-to-back",
+    ],
 )
-def test_rows_this_run_spreads_a_pass_over_the_period(done, since_start, interval, expected):
-    walk = Walk(NOW - since_start, rows_done=done, total=1000)
-    rows = rows_this_run(walk, now=NOW, interval=interval, period=7 * DAY, total=1000)
-    assert rows == expected
+def test_the_arc_due_is_the_time_since_the_last_walk_over_the_lap(
+    since_walk, interval, period, expected
+):
+    walk = Walk(NOW - since_walk, turned_to=0.9)
+    due = due_this_run(walk, now=NOW, interval=interval, period=period)
+    if expected is None:
+        assert due is None
+    else:
+        assert due is not None
+        assert due.start == 0.9
+        assert due.length == pytest.approx(expected)
 
 
-def rows_at(*minutes: int) -> list[Row]:
-    return [
-        Row.of({"id": f"c{m}-{i}", "updatedAt": stamp(NOW - m * timedelta(minutes=1))})
-        for i, m in enumerate(minutes)
-    ]
+@pytest.mark.parametrize(
+    ("start", "length", "phase", "holds"),
+    [
+        (0.25, 0.125, 0.3, True),
+        (0.25, 0.125, 0.375, False),  # half-open: the next arc's
+        (0.25, 0.125, 0.25, True),
+        (0.25, 0.125, 0.2, False),
+        (0.875, 0.25, 0.0625, True),  # round past 1
+        (0.875, 0.25, 0.125, False),
+        (0.875, 0.25, 0.9, True),
+        (0.5, 1.0, 0.49, True),  # a whole lap: everyone
+        (0.5, 0.0, 0.5, False),  # no time passed: no one
+    ],
+)
+def test_an_arc_holds_the_phases_from_its_start_round_the_circle(start, length, phase, holds):
+    assert DueArc(start, length).holds_phase(phase) is holds
 
 
-def test_take_passes_up_to_the_share_and_steps_over_what_it_passed():
-    page = rows_at(10, 11, 12, 13, 14)
-    walk, taken = take(Walk(NOW - DAY), page, 100, 1000, 3)
-    assert taken == [0, 1, 2]
-    assert walk.rows_done == 103
-    assert walk.cursor == page[2].updated_at
-    again, taken = take(walk, page, 100, 1000, 10)  # the same page, next run
-    assert taken == [3, 4]
-    assert again.rows_done == 105
-    assert take(again, page, 100, 1000, 10)[1] == []
+def test_arcs_in_a_row_share_no_phase_and_miss_none():
+    phases = [phase_of(f"contact-{i}") for i in range(5000)] + [0.0, 0.1, 0.3, 0.4, 0.7]
+    lengths = [0.1, 0.2, 1 / 3, 0.0, 0.07]
+    lengths.append(1 - sum(lengths))  # one whole turn from 0.3
+    arcs, start = [], 0.3
+    for length in lengths:
+        arcs.append(DueArc(start, length))
+        start = arcs[-1].end
+    for phase in phases:
+        held = sum(arc.holds_phase(phase) for arc in arcs)
+        assert held == 1 or abs(phase - 0.3) < 1e-12, (phase, held)
 
 
-def test_the_walk_lands_by_position_and_knows_when_rows_moved_up():
-    page = rows_at(10, 11, 12)
-    walk, _ = take(Walk(NOW - DAY, total=1000), page, 200, 1000, 3)
-    assert landing_row(walk, 1000) == 203
-    assert landing_row(walk, 1010) == 213  # ten calls added at the head push it down
-    assert landed_at_or_above(walk, rows_at(12, 13))  # starts where it stopped: fine
-    assert not landed_at_or_above(walk, rows_at(20, 21))  # starts below it: step back
-    assert Walk.from_state(walk.as_state(), NOW) == walk
-    assert Walk.from_state({"started_at": "x"}, NOW) == Walk(NOW)
+SCHEDULES = {
+    # name: (run every, period, tolerance beyond the period)
+    "daily": (DAY, 7 * DAY, timedelta(0)),
+    "hourly": (HOUR, 7 * DAY, timedelta(0)),
+    "every 6 h": (6 * HOUR, 7 * DAY, timedelta(0)),
+    "every 2 days": (2 * DAY, 7 * DAY, timedelta(0)),
+    "daily, 3-day period": (DAY, 3 * DAY, timedelta(0)),
+    "twice a day, 1-day period": (12 * HOUR, DAY, timedelta(0)),
+}
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=list(SCHEDULES))
+def test_every_contact_is_read_again_within_the_period_and_about_once_a_lap(schedule):
+    every, period, tolerance = SCHEDULES[schedule]
+    phases = [i / 97 for i in range(97)]
+    walk, now = Walk(NOW), NOW
+    last_read = dict.fromkeys(phases, NOW)  # the first sync read them all
+    reads = 0
+    for _ in range(int(60 * DAY / every)):
+        now += every
+        due = due_this_run(walk, now=now, interval=every, period=period)
+        if due is None:
+            continue
+        for phase in phases:
+            if due.holds_phase(phase):
+                assert now - last_read[phase] <= period + tolerance, (phase, now)
+                last_read[phase] = now
+                reads += 1
+        walk = walk.after(due, now)
+    assert all(NOW + 60 * DAY - read <= period for read in last_read.values())
+    lap = period - max(every, period / 7)
+    laps = 60 * DAY / lap if lap > timedelta(0) else 60 * DAY / every
+    assert reads <= len(phases) * (laps + 1)  # once a lap, not once per call or per run
+
+
+def test_a_phase_is_a_stable_even_spread_of_contact_ids():
+    assert phase_of("contact-1") == phase_of("contact-1")
+    assert phase_of("contact-1") == pytest.approx(0.5, abs=0.5)
+    tenths = [0] * 10
+    for i in range(10_000):
+        tenths[int(phase_of(f"contact-{i}") * 10)] += 1
+    assert all(900 <= count <= 1100 for count in tenths), tenths
+
+
+def test_the_walk_reads_back_what_it_wrote():
+    walk = Walk(NOW - DAY, turned_to=0.25).after(DueArc(0.25, 1 / 6), NOW)
+    assert walk == Walk(NOW, turned_to=pytest.approx(0.25 + 1 / 6))
+    assert Walk.from_state(walk.as_state(), NOW + DAY) == walk
+    assert Walk.from_state({"walked_at": "x"}, NOW) == Walk(NOW)
+    assert Walk.from_state({"walked_at": "2099-01-01T00:00:00Z"}, NOW) == Walk(NOW)  # ahead
+    assert Walk.from_state(None, NOW) == Walk(NOW)
+    assert Walk(NOW, 0.9).after(DueArc(0.9, 0.3), NOW).turned_to == pytest.approx(0.2)
 
 
 @pytest.mark.parametrize(
