@@ -31,6 +31,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -304,8 +305,17 @@ def resume(args: argparse.Namespace) -> str:
     return "\n".join(rows)
 
 
-def days(args: argparse.Namespace) -> str:
-    """Ten days of one sync a day on a living account: requests per sync, per selection."""
+#: What the per-call streams' requests went to, in the days table.
+DAY_PARTS = {
+    "list": ("list_calls",),
+    "recordings, transcriptions": ("recording", "transcription"),
+    "contacts": ("get_contact",),
+    "sequences": ("sequence_contacts",),
+}
+
+
+def days(args: argparse.Namespace) -> tuple[str, str]:
+    """Days of one sync a day on a living account: the measurements table, the README's lines."""
     import shutil
     from datetime import timedelta
 
@@ -330,6 +340,8 @@ def days(args: argparse.Namespace) -> str:
         },
     }
     costs: dict[str, list[int]] = {}
+    parts: dict[str, list[dict[str, int]]] = {}
+    reconciled_on: dict[str, list[int]] = {}
     for label, streams in selections.items():
         simulator = Simulator(Dataset(seed=1, n_calls=args.calls), SimulatorConfig(rate_limit=None))
         life = Lifecycle(simulator)
@@ -339,7 +351,7 @@ def days(args: argparse.Namespace) -> str:
             config.write_text(json.dumps({"api_key": KEY, "api_url": sim.url}))
             catalog = catalog_selecting(config, work, streams)
             state = None
-            costs[label] = []
+            costs[label], parts[label], reconciled_on[label] = [], [], []
             for day in range(args.days + 1):
                 if day:
                     simulator.data.clock.offset = timedelta(days=day)
@@ -351,20 +363,61 @@ def days(args: argparse.Namespace) -> str:
                 if day:
                     command = ["faketime", "-f", f"+{day}d", *command]
                 before = simulator.stats.requests
+                endpoints = dict(simulator.stats.by_endpoint)
                 output = work / f"day-{day}.jsonl"
                 measure(command, output)
                 costs[label].append(simulator.stats.requests - before)
+                spent = {
+                    key: count - endpoints.get(key, 0)
+                    for key, count in simulator.stats.by_endpoint.items()
+                }
+                parts[label].append(
+                    {part: sum(spent.get(e, 0) for e in keys) for part, keys in DAY_PARTS.items()}
+                )
+                previous = state
                 state = last_state(output)
+                if day and reconciled_at(state) != reconciled_at(previous):
+                    reconciled_on[label].append(day)
+    per_call = "every per-call stream"
     rows = [
-        "| day | " + " | ".join(f"{label}: requests | % of day 0" for label in costs) + " |",
-        "|--:|" + "--:|--:|" * len(costs),
+        "| day | "
+        + " | ".join(f"{label}: requests | % of day 0" for label in costs)
+        + " | of which "
+        + " / ".join(DAY_PARTS)
+        + " |",
+        "|--:|" + "--:|--:|" * len(costs) + "--:|",
     ]
     for day in range(args.days + 1):
         cells = []
         for series in costs.values():
             cells += [f"{series[day]:,}", f"{series[day] / series[0]:.0%}"]
+        cells.append(" / ".join(f"{n:,}" for n in parts[per_call][day].values()))
         rows.append(f"| {day} | " + " | ".join(cells) + " |")
-    return "\n".join(rows)
+    lines = [
+        f"Measured by `scripts/benchmark.py --days {args.days} --calls {args.calls}`: a "
+        f"{args.calls:,}-call account, one sync a day at default settings, "
+        f"{args.days} days ([the table](docs/measurements.md#ten-days-on-a-living-account)).",
+        "",
+        "| Selected | first sync | a daily sync | % of the first | the reconciliation day |",
+        "|---|--:|--:|--:|--:|",
+    ]
+    for label, series in costs.items():
+        daily = [n for day, n in enumerate(series) if day and day not in reconciled_on[label]]
+        reconciling = ", ".join(
+            f"day {day}: {series[day]:,} ({series[day] / series[0]:.0%})"
+            for day in reconciled_on[label]
+        )
+        lines.append(
+            f"| {label} | {series[0]:,} | {min(daily):,} to {max(daily):,} "
+            f"| {min(daily) / series[0]:.0%} to {max(daily) / series[0]:.0%} "
+            f"| {reconciling or 'none'} |"
+        )
+    return "\n".join(rows), "\n".join(lines)
+
+
+def reconciled_at(state: dict[str, Any] | None) -> Any:
+    """When the calls list was last read whole, in a tap's state."""
+    return ((state or {}).get("bookmarks") or {}).get("calls", {}).get("reconciled_at")
 
 
 def every_stream_catalog(config: Path, work: Path) -> Path:
@@ -494,7 +547,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.days:
-        block, text = "days", days(args)
+        text, summary = days(args)
+        print(summary)
+        if args.write:
+            replace_block(ROOT / "README.md", "measured freshness costs", summary)
+        block = "days"
     elif args.latency:
         block, text = "latency", latency(args)
     elif args.resume:

@@ -211,12 +211,12 @@ def plan_table(first_column: str, rows: list[tuple[str, float]]) -> str:
 
 
 #: What keeping the warehouse fresh costs per run, as requests for N calls (see README):
-#: the reconciliation reads the list and two head passes; the contacts walk passes N/6 calls
-#: a day (daily syncs, 7-day period) and reads their distinct contacts (0.25 per call in
-#: the simulator's mix).
+#: the reconciliation reads the list and two head passes; the contacts walk reads the list
+#: once a day (daily syncs, 7-day period) and a sixth of the distinct contacts, a quarter as
+#: many as calls in the simulator's mix (scripts/benchmark.py --days measures it).
 FRESHNESS_ROWS = [
     ("reconciliation, once every `deletions_within_days` (⌈N/100⌉ + 2)", 0.01),
-    ("contacts walk, each daily sync (⌈N/600⌉ pages + ≈ N/24 contacts)", 1 / 600 + 1 / 24),
+    ("contacts walk, once a day (⌈N/100⌉ pages + C/6 contacts, C distinct contacts: ≈ N/4 in the simulator)", 1 / 100 + 1 / 24),
 ]
 
 

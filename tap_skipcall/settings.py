@@ -121,9 +121,10 @@ SETTINGS = th.PropertiesList(
         default=7,
         title="Contacts max age days",
         description="Contacts and sequence contacts (edited by a CRM, moving on in a sequence, "
-        "with no call changing) are read again at least this often: each sync walks its share "
-        "of the calls list (one request per 100 calls) and reads the contacts and sequences "
-        "it meets. 0: only those of changed calls.",
+        "with no call changing) are read again at least this often: sequences in rotation, "
+        "and a seventh of the period apart (daily for 7) a sync reads the calls list (one "
+        "request per 100 calls) to re-read the contacts whose turn it is. 0: only those of "
+        "changed calls.",
     ),
     th.Property(
         "emit_activate_version_messages",

@@ -126,6 +126,6 @@ class CallChildren(HeldBackState):
         self.logger.info(
             "contacts: the walk read %s pages of calls for the contacts due (%.0f %% of them).",
             f"{pages:,}",
-            100 * min(due.length, 1.0),
+            100 * due.share,
         )
         return walk.after(due, self.started_at)

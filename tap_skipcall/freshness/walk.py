@@ -19,6 +19,7 @@ lap ends: within the period when syncs come at least as often as the cadence.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,40 +31,41 @@ from tap_skipcall.calls.state import iso
 WALK = "refresh_walk"
 #: Walks per period, at most: daily walks for the default week.
 WALKS_PER_PERIOD = 7
+#: Places on the circle: phases and arcs are whole numbers (exact, and a state any target
+#: stores: loaders read JSON numbers with a fraction as decimals, which some cannot write).
+CIRCLE = 2**32
 
 
-def phase_of(contact_id: str) -> float:
-    """The contact's place on the circle, in [0, 1): the same in every run and process."""
-    digest = hashlib.blake2b(contact_id.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
+def phase_of(contact_id: str) -> int:
+    """The contact's place on the circle: the same in every run and process."""
+    digest = hashlib.blake2b(contact_id.encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big")
 
 
 @dataclass(frozen=True)
 class DueArc:
-    """The phases due in this walk: ``[start, start + length)`` round the circle."""
+    """The phases due in this walk: ``start`` and the ``length`` after it, round the circle."""
 
-    start: float
-    length: float
+    start: int
+    length: int
 
     @property
-    def end(self) -> float:
+    def share(self) -> float:
+        """The part of the contacts due, from 0 to 1."""
+        return min(self.length, CIRCLE) / CIRCLE
+
+    @property
+    def end(self) -> int:
         """Where the next walk's arc starts."""
-        return (self.start + min(self.length, 1.0)) % 1.0
+        return (self.start + min(self.length, CIRCLE)) % CIRCLE
 
     def holds(self, contact_id: str) -> bool:
         """Whether this walk re-reads the contact."""
         return self.holds_phase(phase_of(contact_id))
 
-    def holds_phase(self, phase: float) -> bool:
-        """Whether the phase lies in the arc.
-
-        Compared with ``end``, the next arc's start, so that arcs in a row share no phase
-        and miss none, whatever the rounding.
-        """
-        start, end = self.start, self.end
-        if self.length >= 1.0 or (start == end and self.length > 0.5):
-            return True
-        return start <= phase < end if start <= end else phase >= start or phase < end
+    def holds_phase(self, phase: int) -> bool:
+        """Whether the phase lies in the arc (arcs in a row share no phase and miss none)."""
+        return self.length >= CIRCLE or (phase - self.start) % CIRCLE < self.length
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class Walk:
     """When the last walk read the list (``walked_at``), and where its arc ended (``turned_to``)."""
 
     walked_at: datetime
-    turned_to: float = 0.0
+    turned_to: int = 0
 
     @classmethod
     def from_state(cls, entry: Any, now: datetime) -> Walk:
@@ -79,10 +81,10 @@ class Walk:
         if not isinstance(entry, dict):
             return cls(now)
         walked_at = parse_timestamp(entry.get("walked_at"))
-        turned_to = entry.get("turned_to", 0.0)
-        if walked_at is None or walked_at > now or not isinstance(turned_to, int | float):
+        turned_to = entry.get("turned_to", 0)
+        if walked_at is None or walked_at > now or not isinstance(turned_to, int):
             return cls(now)
-        return cls(walked_at, float(turned_to) % 1.0)
+        return cls(walked_at, turned_to % CIRCLE)
 
     def as_state(self) -> dict[str, Any]:
         """The entry the calls state keeps."""
@@ -112,6 +114,6 @@ def due_this_run(
     if elapsed + interval <= every:
         return None  # also runs a moment apart
     lap = period - every
-    if lap <= timedelta(0):
-        return DueArc(walk.turned_to, 1.0)
-    return DueArc(walk.turned_to, min(1.0, elapsed / lap))
+    if lap <= timedelta(0) or elapsed >= lap:
+        return DueArc(walk.turned_to, CIRCLE)
+    return DueArc(walk.turned_to, math.ceil(CIRCLE * (elapsed / lap)))

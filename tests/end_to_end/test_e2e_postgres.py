@@ -198,7 +198,7 @@ def test_batch_files_load_the_same_rows_as_record_messages(
     clockless = {
         how: {
             **{k: v for k, v in state.items() if k not in ("reconciled_at", "last_run_at")},
-            "refresh_walk": {**state["refresh_walk"], "started_at": None},
+            "refresh_walk": {**state["refresh_walk"], "walked_at": None},
         }
         for how, state in bookmarks.items()
     }

@@ -204,7 +204,7 @@ def test_a_daily_walk_reads_the_list_once_and_each_due_contact_once(make_simulat
     walk = Walk.from_state(first.state["bookmarks"]["calls"]["refresh_walk"], clock.now)
     due = due_this_run(walk, now=clock.now, interval=timedelta(days=1), period=timedelta(days=7))
     assert due is not None
-    assert due.length == pytest.approx(1 / 6)
+    assert due.share == pytest.approx(1 / 6)
     known = {
         c["contact"]["id"]
         for c in data.calls.values()

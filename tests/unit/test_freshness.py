@@ -13,7 +13,7 @@ from tap_skipcall.freshness.unfinished import (
     recording_unfinished,
     transcription_unfinished,
 )
-from tap_skipcall.freshness.walk import DueArc, Walk, due_this_run, phase_of
+from tap_skipcall.freshness.walk import CIRCLE, DueArc, Walk, due_this_run, phase_of
 
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -121,14 +121,19 @@ def test_the_watch_list_reads_back_what_it_wrote():
 def test_the_arc_due_is_the_time_since_the_last_walk_over_the_lap(
     since_walk, interval, period, expected
 ):
-    walk = Walk(NOW - since_walk, turned_to=0.9)
+    walk = Walk(NOW - since_walk, turned_to=at(0.9))
     due = due_this_run(walk, now=NOW, interval=interval, period=period)
     if expected is None:
         assert due is None
     else:
         assert due is not None
-        assert due.start == 0.9
-        assert due.length == pytest.approx(expected)
+        assert due.start == at(0.9)
+        assert due.share == pytest.approx(expected)
+
+
+def at(fraction: float) -> int:
+    """A place on the circle, as a fraction of the way round."""
+    return round(fraction * CIRCLE)
 
 
 @pytest.mark.parametrize(
@@ -138,7 +143,7 @@ def test_the_arc_due_is_the_time_since_the_last_walk_over_the_lap(
         (0.25, 0.125, 0.375, False),  # half-open: the next arc's
         (0.25, 0.125, 0.25, True),
         (0.25, 0.125, 0.2, False),
-        (0.875, 0.25, 0.0625, True),  # round past 1
+        (0.875, 0.25, 0.0625, True),  # round past the top
         (0.875, 0.25, 0.125, False),
         (0.875, 0.25, 0.9, True),
         (0.5, 1.0, 0.49, True),  # a whole lap: everyone
@@ -146,20 +151,19 @@ def test_the_arc_due_is_the_time_since_the_last_walk_over_the_lap(
     ],
 )
 def test_an_arc_holds_the_phases_from_its_start_round_the_circle(start, length, phase, holds):
-    assert DueArc(start, length).holds_phase(phase) is holds
+    assert DueArc(at(start), at(length)).holds_phase(at(phase)) is holds
 
 
 def test_arcs_in_a_row_share_no_phase_and_miss_none():
-    phases = [phase_of(f"contact-{i}") for i in range(5000)] + [0.0, 0.1, 0.3, 0.4, 0.7]
-    lengths = [0.1, 0.2, 1 / 3, 0.0, 0.07]
-    lengths.append(1 - sum(lengths))  # one whole turn from 0.3
-    arcs, start = [], 0.3
+    phases = [phase_of(f"contact-{i}") for i in range(5000)] + [0, at(0.3), CIRCLE - 1]
+    lengths = [at(0.1), at(0.2), CIRCLE // 3, 0, at(0.07)]
+    lengths.append(CIRCLE - sum(lengths))  # one whole turn from 0.3
+    arcs, start = [], at(0.3)
     for length in lengths:
         arcs.append(DueArc(start, length))
         start = arcs[-1].end
     for phase in phases:
-        held = sum(arc.holds_phase(phase) for arc in arcs)
-        assert held == 1 or abs(phase - 0.3) < 1e-12, (phase, held)
+        assert sum(arc.holds_phase(phase) for arc in arcs) == 1, phase
 
 
 SCHEDULES = {
@@ -176,7 +180,7 @@ SCHEDULES = {
 @pytest.mark.parametrize("schedule", SCHEDULES, ids=list(SCHEDULES))
 def test_every_contact_is_read_again_within_the_period_and_about_once_a_lap(schedule):
     every, period, tolerance = SCHEDULES[schedule]
-    phases = [i / 97 for i in range(97)]
+    phases = [at(i / 97) for i in range(97)]
     walk, now = Walk(NOW), NOW
     last_read = dict.fromkeys(phases, NOW)  # the first sync read them all
     reads = 0
@@ -199,21 +203,23 @@ def test_every_contact_is_read_again_within_the_period_and_about_once_a_lap(sche
 
 def test_a_phase_is_a_stable_even_spread_of_contact_ids():
     assert phase_of("contact-1") == phase_of("contact-1")
-    assert phase_of("contact-1") == pytest.approx(0.5, abs=0.5)
+    assert 0 <= phase_of("contact-1") < CIRCLE
     tenths = [0] * 10
     for i in range(10_000):
-        tenths[int(phase_of(f"contact-{i}") * 10)] += 1
+        tenths[phase_of(f"contact-{i}") * 10 // CIRCLE] += 1
     assert all(900 <= count <= 1100 for count in tenths), tenths
 
 
 def test_the_walk_reads_back_what_it_wrote():
-    walk = Walk(NOW - DAY, turned_to=0.25).after(DueArc(0.25, 1 / 6), NOW)
-    assert walk == Walk(NOW, turned_to=pytest.approx(0.25 + 1 / 6))
+    walk = Walk(NOW - DAY, turned_to=at(0.25)).after(DueArc(at(0.25), CIRCLE // 6), NOW)
+    assert walk == Walk(NOW, turned_to=at(0.25) + CIRCLE // 6)
     assert Walk.from_state(walk.as_state(), NOW + DAY) == walk
     assert Walk.from_state({"walked_at": "x"}, NOW) == Walk(NOW)
     assert Walk.from_state({"walked_at": "2099-01-01T00:00:00Z"}, NOW) == Walk(NOW)  # ahead
     assert Walk.from_state(None, NOW) == Walk(NOW)
-    assert Walk(NOW, 0.9).after(DueArc(0.9, 0.3), NOW).turned_to == pytest.approx(0.2)
+    assert Walk(NOW, at(0.9)).after(DueArc(at(0.9), at(0.3)), NOW).turned_to == at(0.2)
+    assert Walk.from_state({"walked_at": stamp(NOW), "turned_to": 0.5}, NOW) == Walk(NOW)
+    assert {type(value) for value in walk.as_state().values()} == {str, int}
 
 
 @pytest.mark.parametrize(
