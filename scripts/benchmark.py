@@ -394,12 +394,10 @@ def days(args: argparse.Namespace) -> tuple[str, str]:
         cells.append(" / ".join(f"{n:,}" for n in parts[per_call][day].values()))
         rows.append(f"| {day} | " + " | ".join(cells) + " |")
     lines = [
-        f"Measured by `scripts/benchmark.py --days {args.days} --calls {args.calls}`: a "
-        f"{args.calls:,}-call account, one sync a day at default settings, "
-        f"{args.days} days ([the table](docs/measurements.md#ten-days-on-a-living-account)).",
-        "",
-        "| Selected | first sync | a daily sync | % of the first | the reconciliation day |",
-        "|---|--:|--:|--:|--:|",
+        f"| Measured: {args.calls:,} calls, a sync a day, {args.days} days "
+        "([table](docs/measurements.md#ten-days-on-a-living-account)) "
+        "| first sync | a daily sync | the reconciliation day |",
+        "|---|--:|--:|--:|",
     ]
     for label, series in costs.items():
         daily = [n for day, n in enumerate(series) if day and day not in reconciled_on[label]]
@@ -409,7 +407,7 @@ def days(args: argparse.Namespace) -> tuple[str, str]:
         )
         lines.append(
             f"| {label} | {series[0]:,} | {min(daily):,} to {max(daily):,} "
-            f"| {min(daily) / series[0]:.0%} to {max(daily) / series[0]:.0%} "
+            f"({min(daily) / series[0]:.0%} to {max(daily) / series[0]:.0%}) "
             f"| {reconciling or 'none'} |"
         )
     return "\n".join(rows), "\n".join(lines)

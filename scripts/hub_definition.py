@@ -216,7 +216,11 @@ def plan_table(first_column: str, rows: list[tuple[str, float]]) -> str:
 #: many as calls in the simulator's mix (scripts/benchmark.py --days measures it).
 FRESHNESS_ROWS = [
     ("reconciliation, once every `deletions_within_days` (⌈N/100⌉ + 2)", 0.01),
-    ("contacts walk, once a day (⌈N/100⌉ pages + C/6 contacts, C distinct contacts: ≈ N/4 in the simulator)", 1 / 100 + 1 / 24),
+    (
+        "contacts walk, once a day (⌈N/100⌉ pages + C/6 contacts; C distinct contacts, "
+        "≈ N/4 in the simulator)",
+        1 / 100 + 1 / 24,
+    ),
 ]
 
 
