@@ -14,8 +14,8 @@ from tap_skipcall import clock
 from tap_skipcall.calls.checkpoints import HeldBackState
 from tap_skipcall.calls.rows import Row
 from tap_skipcall.client.children import SkipcallChildStream, WatchedObjectStream
-from tap_skipcall.freshness.refresher import Refresher, Rotated
-from tap_skipcall.freshness.walk import WALK, Walk, due_this_run
+from tap_skipcall.freshness.refresher import Refresher, Rotated, due_contact, sync_once
+from tap_skipcall.freshness.walk import WALK, DueArc, Walk, due_this_run
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -57,7 +57,10 @@ class CallChildren(HeldBackState):
     ) -> Iterable[Context | None]:
         """Hand a call to its children only when one of them has something to read."""
         children = self._children_in_use
-        if not children or self._unchanged(record):
+        if not children:
+            return
+        if self._unchanged(record):
+            self._read_due_contact(record)
             return
         child_context = self.get_child_context(record, context)
         if any(child.has_work_for(child_context) for child in children):
@@ -87,16 +90,58 @@ class CallChildren(HeldBackState):
         children = self._children_in_use
         if not children or not self.transport.concurrent:
             return
+        contacts, due = self.descendants_in_use.get("contacts"), self.walk_due
         for call in calls:
-            if self._unchanged(call):
-                continue
             context = self.get_child_context(call, None)
+            if self._unchanged(call):
+                if (
+                    contacts is not None
+                    and due_contact(context, due)
+                    and contacts.has_work_for(context)
+                ):
+                    contacts.fetch_ahead(context)
+                continue
             for child in children:
                 if child.has_work_for(context):
                     child.fetch_ahead(context)
 
-    def _refresh_children(self) -> Walk | None:
-        """Read again what changed without its call (see :mod:`tap_skipcall.freshness`)."""
+    @cached_property
+    def _period(self) -> timedelta | None:
+        days = self.config["contacts_max_age_days"]
+        return timedelta(days=days) if days and self.saved.has_bookmark else None
+
+    @cached_property
+    def _interval(self) -> timedelta:
+        """The time since the last run: how far away the next one probably is."""
+        last = self.saved.last_run_at
+        return self.started_at - last if last is not None else self._period or timedelta(0)
+
+    @cached_property
+    def _walk(self) -> Walk:
+        return Walk.from_state(self.stream_state.get(WALK), self.started_at)
+
+    @cached_property
+    def walk_due(self) -> DueArc | None:
+        """The contacts whose turn it is in this run (None: no walk this run)."""
+        if self._period is None or "contacts" not in self.descendants_in_use:
+            return None
+        return due_this_run(
+            self._walk, now=self.started_at, interval=self._interval, period=self._period
+        )
+
+    def _read_due_contact(self, call: Mapping[str, Any]) -> None:
+        """Read the contact of a call a complete read meets, if its turn has come."""
+        contacts = self.descendants_in_use.get("contacts")
+        context = self.get_child_context(dict(call), None)
+        if contacts is not None and due_contact(context, self.walk_due):
+            sync_once(contacts, context)
+
+    def _refresh_children(self, *, met_every_call: bool) -> Walk | None:
+        """Read again what changed without its call (see :mod:`tap_skipcall.freshness`).
+
+        ``met_every_call``: this run wrote every call of the list, so the contacts whose
+        turn it is were read on the way and the walk need not read the list again.
+        """
         children = self.descendants_in_use
         if not children:
             return None
@@ -104,28 +149,28 @@ class CallChildren(HeldBackState):
         refresher.read_unfinished(
             [c for c in children.values() if isinstance(c, WatchedObjectStream)]
         )
-        days = self.config["contacts_max_age_days"]
-        walk = Walk.from_state(self.stream_state.get(WALK), self.started_at)
-        if not days or not self.saved.has_bookmark:
+        period, interval = self._period, self._interval
+        if period is None:
             return Walk(self.started_at)  # a first sync read them all
-        period = timedelta(days=days)
-        last = self.saved.last_run_at
-        interval = self.started_at - last if last is not None else period
         sequences = children.get("sequence_contacts")
         if sequences is not None:
             if not isinstance(sequences, Rotated):
                 msg = f"{type(sequences).__name__} cannot be read in rotation"
                 raise TypeError(msg)
             refresher.rotate_sequences(sequences, interval=interval, period=period)
-        if "contacts" not in children:
-            return walk
-        due = due_this_run(walk, now=self.started_at, interval=interval, period=period)
+        due = self.walk_due
         if due is None:
-            return walk
-        pages = refresher.walk(due)
-        self.logger.info(
-            "contacts: the walk read %s pages of calls for the contacts due (%.0f %% of them).",
-            f"{pages:,}",
-            100 * due.share,
-        )
-        return walk.after(due, self.started_at)
+            return self._walk
+        if met_every_call:
+            self.logger.info(
+                "contacts: %.0f %% of them were read again, met in the complete read of calls.",
+                100 * due.share,
+            )
+        else:
+            pages = refresher.walk(due, synced_since=self.config.get("start_date"))
+            self.logger.info(
+                "contacts: the walk read %s pages of calls for the %.0f %% of contacts due.",
+                f"{pages:,}",
+                100 * due.share,
+            )
+        return self._walk.after(due, self.started_at)

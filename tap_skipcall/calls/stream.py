@@ -160,7 +160,8 @@ class CallsStream(CallChildren):
             self.transport.close()  # requests started ahead and not needed are dropped
         self.progress.done()
         self._log_requests_ahead()
-        walk = self._refresh_children()
+        # A resumed read met only the calls after its checkpoint.
+        walk = self._refresh_children(met_every_call=complete and self.saved.resume is None)
         if plan.reconciles and plan.version is not None:
             if complete:
                 activate_version(self, plan.version)

@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tap_skipcall.calls.paginator import answer_from
+from tap_skipcall.calls.rows import parse_timestamp
 from tap_skipcall.freshness.rotation import due_for_refresh
 from tap_skipcall.network.body import json_body
 
@@ -89,13 +90,15 @@ class Refresher:
             for call_id in child.watched()
         )
 
-    def walk(self, due: DueArc) -> int:
+    def walk(self, due: DueArc, *, synced_since: str | None = None) -> int:
         """Read the whole calls list; re-read the contacts of ``due`` met there. Pages read.
 
         The list's order does not matter, only that every call is met: when the list got
         shorter between two pages (calls left it), rows may have moved up past the page
-        boundary, so the page before is read again.
+        boundary, so the page before is read again. Calls updated before ``synced_since``
+        (``start_date``) were never synced: their contacts are not read.
         """
+        since = parse_timestamp(synced_since)
         contacts = self.children["contacts"]
         size = int(self.calls.config["page_size"])
         number, pages, total, resume_after = 1, 0, None, None
@@ -103,10 +106,10 @@ class Refresher:
             payload = json_body(self.calls.page_of_calls(number))
             pages += 1
             answer = answer_from(payload)
-            for call in payload["data"]:
+            for call, row in zip(payload["data"], answer.rows, strict=True):
                 context = self.calls.get_child_context(call, None)
-                contact_id = context.get("contact_id")
-                if contact_id is not None and due.holds(str(contact_id)):
+                synced = since is None or row.at is None or row.at >= since
+                if synced and due_contact(context, due):
                     sync_once(contacts, context)
             shrank = total is not None and answer.total is not None and answer.total < total
             total = answer.total if answer.total is not None else total
@@ -127,6 +130,12 @@ class Refresher:
         """Read again the sequences due in the rotation; the reads made."""
         due = due_for_refresh(sequences.read_at(), now=self.now, interval=interval, period=period)
         return sum(sync_once(sequences, {"sequence_id": sequence_id}) for sequence_id in due)
+
+
+def due_contact(context: Context, due: DueArc | None) -> bool:
+    """Whether the walk re-reads the contact of this call's context in this run."""
+    contact_id = context.get("contact_id")
+    return due is not None and contact_id is not None and due.holds(str(contact_id))
 
 
 def sync_once(child: Watched | Rotated | SkipcallChildStream, context: Context) -> int:

@@ -6,6 +6,7 @@ tests load into the real one.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -235,3 +236,33 @@ def test_no_state_claims_a_row_not_yet_in_a_batch_file(make_simulator, tmp_path)
     assert checked >= 3
     assert in_files == 1000
     assert not [m for m in result.messages if m["type"] == "RECORD" and m["stream"] == "calls"]
+
+
+def test_a_resumed_reconciliation_walks_the_list_for_the_contacts_it_did_not_meet(
+    make_simulator, clock
+):
+    """The killed run met the first calls, but its walk was not saved: every due contact."""
+    from skipcall_simulator import Fault
+
+    sim = make_simulator(n_calls=1200)
+    data = sim.simulator.data
+    streams = ["calls", "contacts"]
+    config = tap_config(sim)
+    first = run_tap(config, select=streams)
+    clock.now += 8 * DAY  # a reconciliation, and a walk over every contact
+    sim.simulator.faults.append(Fault(kind="status", status=400, endpoint="list_calls", skip=5))
+    broken = run_tap(config, state=first.state, select=streams, expect_error=True)
+    assert broken.state["bookmarks"]["calls"]["resume"]["version"]
+    sim.simulator.faults.clear()
+    clock.now += DAY
+    before = Counter(sim.simulator.stats.by_endpoint)
+    resumed = run_tap(config, state=broken.state, select=streams)
+    spent = Counter(sim.simulator.stats.by_endpoint) - before
+    known = {
+        c["contact"]["id"]
+        for c in data.calls.values()
+        if c["contact"] and not c["contact"]["isUnknown"]
+    }
+    assert spent["get_contact"] == len(known)
+    assert sorted(resumed.ids("contacts")) == sorted(known)
+    assert spent["list_calls"] > 12  # the rest of the read, then the walk's 12 pages

@@ -238,6 +238,54 @@ def test_the_walk_meets_every_call_even_when_calls_leave_the_list_under_it(make_
     assert spent["list_calls"] == 1 + 10 + 2  # two pages read again
 
 
+def test_a_reconciliation_gives_the_walk_its_contacts_without_reading_the_list_again(
+    make_simulator, clock
+):
+    sim = make_simulator(n_calls=900)
+    data = sim.simulator.data
+    streams = ["calls", "contacts"]
+    config = tap_config(sim, deletions_within_days=1)
+    first = run_tap(config, select=streams)
+    clock.now += timedelta(days=1)
+    before = Counter(sim.simulator.stats.by_endpoint)
+    second = run_tap(config, select=streams, state=first.state)
+    spent = Counter(sim.simulator.stats.by_endpoint) - before
+    assert len(second.ids()) == len(data.calls)  # a reconciliation: every call again
+    pages = math.ceil(len(data.calls) / 100)
+    assert spent["list_calls"] <= pages + 3  # the read and its head passes, no walk
+    walk = Walk.from_state(first.state["bookmarks"]["calls"]["refresh_walk"], clock.now)
+    due = due_this_run(walk, now=clock.now, interval=timedelta(days=1), period=timedelta(days=7))
+    assert due is not None
+    known = {
+        c["contact"]["id"]
+        for c in data.calls.values()
+        if c["contact"] and not c["contact"]["isUnknown"]
+    }
+    assert spent["get_contact"] == len({c for c in known if due.holds(c)})
+    after = second.state["bookmarks"]["calls"]["refresh_walk"]
+    assert Walk.from_state(after, clock.now) == walk.after(due, clock.now)
+
+
+def test_the_walk_reads_no_contact_of_a_call_older_than_start_date(make_simulator, clock):
+    sim = make_simulator(n_calls=600)
+    data = sim.simulator.data
+    stamps = sorted(c["updatedAt"] for c in data.calls.values())
+    start_date = stamps[len(stamps) // 2]
+    config = tap_config(sim, start_date=start_date, contacts_max_age_days=2)
+    first = run_tap(config, select=["calls", "contacts"])
+    clock.now += timedelta(days=1)  # a two-day period: every contact is due each day
+    before = Counter(sim.simulator.stats.by_endpoint)
+    run_tap(config, select=["calls", "contacts"], state=first.state)
+    spent = Counter(sim.simulator.stats.by_endpoint) - before
+    synced = {
+        c["contact"]["id"]
+        for c in data.calls.values()
+        if c["updatedAt"] >= start_date and c["contact"] and not c["contact"]["isUnknown"]
+    }
+    assert set(first.ids("contacts")) == synced
+    assert spent["get_contact"] == len(synced)
+
+
 @pytest.mark.parametrize("shape", ["data", "list", "envelope"])
 def test_workspaces_in_every_plausible_shape(make_simulator, shape):
     sim = make_simulator(n_calls=10, n_workspaces=4, workspaces_shape=shape)
