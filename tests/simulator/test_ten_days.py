@@ -101,3 +101,33 @@ def test_ten_days_keep_every_child_current_within_its_bounds(make_simulator, clo
     watched = state["bookmarks"]["call_transcriptions"].get("unfinished", {})
     assert len(watched) <= 15 * 2  # bounded by what is unfinished, not by the account
     assert len(state["bookmarks"]["sequence_contacts"]["refreshed_at"]) == len(data.sequences)
+
+
+def test_syncs_every_eight_hours_walk_once_a_day_and_keep_contacts_within_the_period(
+    make_simulator, clock
+):
+    """More runs than walks: the list is read for contacts once a day, the bound still holds."""
+    sim = make_simulator(n_calls=600)
+    api, data = sim.simulator, sim.simulator.data
+    life = Lifecycle(api)
+    config = tap_config(sim, deletions_within_days=0)
+    streams = ["calls", "contacts"]
+    warehouse = Warehouse()
+    first = run_tap(config, select=streams)
+    warehouse.load(first)
+    state, edited_at, walks = first.state, {}, []
+    step = timedelta(hours=8)
+    for run in range(1, 31):
+        clock.now += step
+        data.clock.offset += step
+        edited_at.update(dict.fromkeys(life.crm_edits(2), run * step))
+        before = api.stats.by_endpoint.get("list_calls", 0)
+        result = run_tap(config, state=state, select=streams)
+        warehouse.load(result)
+        state = result.state
+        walks.append(api.stats.by_endpoint.get("list_calls", 0) - before > 1)
+        contacts = {key: data.contacts[key[0]] for key in warehouse.tables["contacts"]}
+        stale = differing(warehouse, "contacts", contacts)
+        late = {k for k in stale if run * step - edited_at.get(k[0], -99 * DAY) >= PERIOD * DAY}
+        assert late == set(), run
+    assert walks == [run % 3 == 0 for run in range(1, 31)]  # every third run: once a day
