@@ -60,7 +60,9 @@ class CallChildren(HeldBackState):
         if not children:
             return
         if self._unchanged(record):
-            self._read_due_contact(record)
+            due = self._due_contact_context(record)
+            if due is not None:
+                sync_once(self.descendants_in_use["contacts"], due)
             return
         child_context = self.get_child_context(record, context)
         if any(child.has_work_for(child_context) for child in children):
@@ -90,17 +92,14 @@ class CallChildren(HeldBackState):
         children = self._children_in_use
         if not children or not self.transport.concurrent:
             return
-        contacts, due = self.descendants_in_use.get("contacts"), self.walk_due
         for call in calls:
-            context = self.get_child_context(call, None)
             if self._unchanged(call):
-                if (
-                    contacts is not None
-                    and due_contact(context, due)
-                    and contacts.has_work_for(context)
-                ):
-                    contacts.fetch_ahead(context)
+                due = self._due_contact_context(call)
+                contacts = self.descendants_in_use.get("contacts")
+                if due is not None and contacts is not None and contacts.has_work_for(due):
+                    contacts.fetch_ahead(due)
                 continue
+            context = self.get_child_context(call, None)
             for child in children:
                 if child.has_work_for(context):
                     child.fetch_ahead(context)
@@ -129,12 +128,15 @@ class CallChildren(HeldBackState):
             self._walk, now=self.started_at, interval=self._interval, period=self._period
         )
 
-    def _read_due_contact(self, call: Mapping[str, Any]) -> None:
-        """Read the contact of a call a complete read meets, if its turn has come."""
-        contacts = self.descendants_in_use.get("contacts")
+    def _due_contact_context(self, call: Mapping[str, Any]) -> Context | None:
+        """The context to read a call's contact in, if the walk's turn came to it this run.
+
+        A complete read meets every call: the walk reads what it meets there.
+        """
+        if self.walk_due is None:  # also: contacts not in use
+            return None
         context = self.get_child_context(dict(call), None)
-        if contacts is not None and due_contact(context, self.walk_due):
-            sync_once(contacts, context)
+        return context if due_contact(context, self.walk_due) else None
 
     def _refresh_children(self, *, met_every_call: bool) -> Walk | None:
         """Read again what changed without its call (see :mod:`tap_skipcall.freshness`).
