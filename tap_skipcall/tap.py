@@ -13,12 +13,12 @@ from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 
 from tap_skipcall import logs
 from tap_skipcall.calls.state import StateError, state_problem
-from tap_skipcall.calls.stream import CallsStream
 from tap_skipcall.costs import duration, first_sync
 from tap_skipcall.network.transport import Transport
-from tap_skipcall.sdk_private import PlainSentenceConfig
+from tap_skipcall.sdk_private import plain_sentences_first
 from tap_skipcall.settings import SETTINGS, config_problems, unknown_settings
 from tap_skipcall.streams import STREAM_TYPES
+from tap_skipcall.streams.calls import CallsStream
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from tap_skipcall.client.base import SkipcallStream
 
 
-class TapSkipcall(PlainSentenceConfig):
+@plain_sentences_first
+class TapSkipcall(Tap):
     """Singer tap for the Skipcall Public API."""
 
     name = "tap-skipcall"
@@ -45,7 +46,6 @@ class TapSkipcall(PlainSentenceConfig):
         TapCapabilities.TEST,
     ]
 
-    @override
     def config_problems(self) -> list[str]:
         """Plain sentences for bad settings; a warning for each unknown one."""
         known = SETTINGS.to_dict()
@@ -110,7 +110,7 @@ class TapSkipcall(PlainSentenceConfig):
         """
         calls = self.streams["calls"]
         assert isinstance(calls, CallsStream)
-        visible = calls.count_visible()
+        visible = calls.calls_list.count_visible()
         count = "an unknown number of" if visible is None else f"{visible:,}"
         sentence = f"Connection test passed: the API key can read calls ({count} visible)"
         plan = self.transport.budget.plan

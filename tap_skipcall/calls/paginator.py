@@ -14,9 +14,9 @@ from singer_sdk.pagination import BaseAPIPaginator
 
 from tap_skipcall.calls.pager import PaginationError
 from tap_skipcall.calls.rows import REPLICATION_KEY, Answer, rows_of
-from tap_skipcall.client.pages import positive_int
 from tap_skipcall.errors import SkipcallAPIError
 from tap_skipcall.network.body import json_body
+from tap_skipcall.values import positive_int
 
 if sys.version_info >= (3, 12):
     from typing import override

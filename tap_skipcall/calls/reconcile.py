@@ -20,9 +20,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from tap_skipcall.calls.rows import Row
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from tap_skipcall.calls.state import SavedState
 
 #: Head passes after the complete read before giving up on a list that keeps moving.
@@ -91,3 +95,14 @@ def plan_run(
     if period is not None and versions and due(saved, now, period):
         return RunPlan(version, True, "the last complete read is due for renewal")
     return RunPlan(None, False, "incremental")
+
+
+def unchanged_calls(plan: RunPlan, saved: SavedState) -> Callable[[Mapping[str, Any]], bool]:
+    """Whether a call is written only for a complete read, unchanged since the bookmark.
+
+    Its children were read when it changed.
+    """
+    if not (plan.complete_read and saved.has_bookmark):
+        return lambda call: False
+    bookmark = saved.bookmark
+    return lambda call: bookmark.holds(Row.of(call))

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from tap_skipcall.values import parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
+    from datetime import datetime
 
 #: The calls' replication key: every guarantee of the pager rests on it never going back.
 REPLICATION_KEY = "updatedAt"
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """ISO 8601 → aware datetime; None for null or unreadable values."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,14 @@ their states still load.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tap_skipcall.calls.rows import REPLICATION_KEY, parse_timestamp
+from tap_skipcall.calls.rows import REPLICATION_KEY
+from tap_skipcall.values import iso, parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
     from tap_skipcall.calls.rows import Row
 
@@ -174,11 +175,6 @@ def read_state(state: Mapping[str, Any], start_date: str | None) -> SavedState:
         parse_timestamp(state.get(RECONCILED_AT)),
         parse_timestamp(state.get(LAST_RUN_AT)),
     )
-
-
-def iso(moment: datetime) -> str:
-    """A moment as the state writes it: UTC, ISO 8601."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def completed_state(

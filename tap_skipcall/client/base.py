@@ -1,4 +1,10 @@
-"""The base class of every Skipcall stream: auth, one request builder, retries, errors."""
+"""The base class of every Skipcall stream: auth, one request builder, retries, errors.
+
+Each concern it adds to the SDK's stream is a small object or module it hands the SDK's hooks
+to: the retry policy (:mod:`.retries`), table versions (:mod:`.versions`), the shared
+transport (:mod:`tap_skipcall.network.transport`), and the SDK's private methods
+(:mod:`tap_skipcall.sdk_private`).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,12 @@ from singer_sdk import SchemaDirectory
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import PageContext
 
-from tap_skipcall import __version__, logs, schemas
-from tap_skipcall.client.retries import PoliteRetries
+from tap_skipcall import __version__, logs, schemas, sdk_private
+from tap_skipcall.client import versions
+from tap_skipcall.client.retries import RetryPolicy
 from tap_skipcall.errors import (
     SkipcallAPIError,
     error_detail,
@@ -22,7 +30,6 @@ from tap_skipcall.errors import (
     redact,
 )
 from tap_skipcall.network.body import json_body
-from tap_skipcall.sdk_private import NoSelectionWalk, sdk_request
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -30,10 +37,12 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Generator, Iterable, Mapping
 
     import requests
+    from backoff.types import Details
     from singer_sdk import Tap
+    from singer_sdk.helpers._batch import BatchConfig
     from singer_sdk.helpers.types import Context
 
     from tap_skipcall.network.transport import Transport
@@ -42,7 +51,8 @@ if TYPE_CHECKING:
 SCHEMAS = SchemaDirectory(schemas)
 
 
-class SkipcallStream(NoSelectionWalk, PoliteRetries):
+@sdk_private.records_without_selection_walk
+class SkipcallStream(RESTStream[Any]):
     """Base class for every Skipcall stream; the tap hands each one the shared transport."""
 
     #: Records are parsed JSON already (no datetimes, bytes or Decimals to coerce), top-level
@@ -53,6 +63,14 @@ class SkipcallStream(NoSelectionWalk, PoliteRetries):
 
     #: True for per-object endpoints where 404 means "nothing here" rather than an error.
     not_found_means_empty: ClassVar[bool] = False
+    #: Read whole every run (a child: whole per parent): one table version, and
+    #: ``ACTIVATE_VERSION`` after the last record (see :mod:`.versions`).
+    read_whole: ClassVar[bool] = False
+
+    #: Retry policy for 429, 5xx, timeouts and dropped connections (tests shorten it).
+    retry_max_tries: ClassVar[int] = 6
+    retry_base_seconds: ClassVar[float] = 1.0
+    retry_max_seconds: ClassVar[float] = 30.0
 
     def __init__(self, tap: Tap, *, transport: Transport) -> None:
         self.transport = transport
@@ -69,6 +87,19 @@ class SkipcallStream(NoSelectionWalk, PoliteRetries):
     def versions_on(self) -> bool:
         """Whether full reads carry a table version and end with ``ACTIVATE_VERSION``."""
         return bool(self.config.get("emit_activate_version_messages"))
+
+    @override
+    def get_batch_config(self, config: Mapping[str, Any]) -> BatchConfig | None:
+        """RECORD messages for a stream read whole when versions are on: BATCH rows carry none."""
+        return None if self.read_whole and self.versions_on else super().get_batch_config(config)
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The SDK's records; a top-level stream read whole gets one table version."""
+        records = super().get_records(context)
+        if self.read_whole and self.parent_stream_type is None:
+            return versions.with_one_version(self, records)
+        return records
 
     @override
     @property
@@ -110,6 +141,35 @@ class SkipcallStream(NoSelectionWalk, PoliteRetries):
     def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
         """The SDK's lines that repeat the tap's final sentence, or say nothing, at DEBUG."""
         super().log(message, *args, level=logs.demoted(message, level), **kwargs)
+
+    # -- retries -------------------------------------------------------------------------
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retries of this stream's requests (from the class's ``retry_*`` settings)."""
+        return RetryPolicy(self.retry_max_tries, self.retry_base_seconds, self.retry_max_seconds)
+
+    @override
+    def backoff_max_tries(self) -> int:
+        """Bounded: a persistent failure ends the sync with its cause instead of spinning."""
+        return self.retry_max_tries
+
+    @override
+    def backoff_wait_generator(self) -> Generator[float, Any, None]:
+        """Exponential waits, except a 429 whose reset is known: the budget already waits."""
+        return self.retry_policy.waits(self.transport.budget)
+
+    @override
+    def backoff_jitter(self, value: float) -> float:
+        """Up to 25 % extra, so that parallel taps do not retry in step."""
+        return RetryPolicy.jitter(value)
+
+    @override
+    def backoff_handler(self, details: Details) -> None:
+        """At the first failure, what is retried and why; then one line per retry at DEBUG."""
+        self.retry_policy.report(
+            details, path=self.path, url_base=self.url_base, logger=self.logger
+        )
 
     # -- answers -----------------------------------------------------------------------
 
@@ -171,7 +231,7 @@ class SkipcallStream(NoSelectionWalk, PoliteRetries):
     @cached_property
     def send_with_retries(self) -> Callable[[requests.PreparedRequest, Context | None], Any]:
         """The SDK's own request with its retries, never an answer started ahead."""
-        return super().request_decorator(sdk_request(self))
+        return super().request_decorator(sdk_private.sdk_request(self))
 
     def fetch_ahead(self, context: Context | None, token: Any = None) -> None:
         """Start now the request the SDK will make for this context and page token.

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from singer_sdk import metrics
 
 from tap_skipcall.client.base import SkipcallStream
-from tap_skipcall.freshness.unfinished import UNFINISHED, WatchList
 from tap_skipcall.network.body import json_body
-from tap_skipcall.sdk_private import SchemaOncePerRun
+from tap_skipcall.sdk_private import schema_once_per_run
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -31,11 +30,16 @@ if TYPE_CHECKING:
 _Meter = TypeVar("_Meter", bound=metrics.Meter)
 
 
-class SkipcallChildStream(SchemaOncePerRun, SkipcallStream):
+@schema_once_per_run
+class SkipcallChildStream(SkipcallStream):
     """A stream read per parent record: no per-parent state, never ACTIVATE_VERSION.
 
     Only parents emitted in this sync reach it, so an incremental run costs requests only
     for what changed; a target must therefore never treat one run as the whole table.
+
+    It reads one object per parent (``GET /v1/<things>/{id}``, 404: there is none). A list
+    per parent puts :class:`~tap_skipcall.client.pages.SkipcallListStream` first among its
+    bases, whose paging and parsing then apply.
     """
 
     state_partitioning_keys: ClassVar[list[str]] = []
@@ -116,53 +120,13 @@ class SkipcallChildStream(SchemaOncePerRun, SkipcallStream):
         for record in super().get_records(context):
             yield {self.parent_field: key, **record} if self.parent_field else record
 
-
-class SkipcallObjectStream(SkipcallChildStream):
-    """One object per parent (``GET /v1/<things>/{id}``); 404 means there is none."""
-
     @override
-    def get_new_paginator(self) -> None:
+    def get_new_paginator(self) -> Any:
         """A single object: no pages."""
-        return
+        return None
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         """The object, or nothing on 404."""
         if response.status_code != 404:
             yield json_body(response)
-
-
-class WatchedObjectStream(SkipcallObjectStream):
-    """One object per parent, read again by later syncs until it is final.
-
-    See :mod:`tap_skipcall.freshness.unfinished`; the watch lists are in the stream's state.
-    """
-
-    #: The state keys of this stream's watch lists.
-    watch_list_names: ClassVar[tuple[str, ...]] = (UNFINISHED,)
-
-    def after_read(self, key: str, record: dict[str, Any] | None, context: Context) -> None:
-        """Update the watch lists once ``key``'s object was read (None: 404)."""
-
-    def watch_list(self, name: str = UNFINISHED) -> WatchList:
-        """One of the stream's watch lists."""
-        return WatchList.from_state(self.stream_state.get(name))
-
-    def keep(self, name: str, watch: WatchList) -> None:
-        """Save a watch list in the stream's state."""
-        self.stream_state[name] = watch.as_state()
-
-    def watched(self) -> list[str]:
-        """Every parent whose object this sync reads again."""
-        return sorted(
-            {key for name in self.watch_list_names for key in self.watch_list(name).until}
-        )
-
-    @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """The object; then whether it is final (off the lists) or to read again (on them)."""
-        if context is None or not self.has_work_for(context):
-            return
-        records = list(super().get_records(context))
-        self.after_read(str(context[self.parent_key]), records[0] if records else None, context)
-        yield from records

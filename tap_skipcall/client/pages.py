@@ -10,6 +10,7 @@ from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 from tap_skipcall.client.base import SkipcallStream
 from tap_skipcall.errors import SkipcallAPIError
 from tap_skipcall.network.body import json_body
+from tap_skipcall.values import positive_int
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -43,14 +44,6 @@ class EnvelopePaginator(PageNumberPaginator):
         total_pages = positive_int(payload.get("totalPages"))
         page = positive_int(payload.get("page")) or self.current_value
         return total_pages is not None and page < total_pages
-
-
-def positive_int(value: Any, *, allow_zero: bool = False) -> int | None:
-    """A count the API announced, or None if absent or not a count."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    number = int(value)
-    return number if number > 0 or (allow_zero and number == 0) else None
 
 
 class SkipcallListStream(SkipcallStream):

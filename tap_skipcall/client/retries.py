@@ -1,93 +1,87 @@
-"""How a stream retries: what can pass is retried with backoff, and said once, plainly."""
+"""How a stream retries: what can pass is retried with backoff, and said once, plainly.
+
+A value the base stream's backoff hooks hand their work to (see ``SkipcallStream``).
+"""
 
 from __future__ import annotations
 
 import random
-import sys
-from typing import TYPE_CHECKING, Any, ClassVar
-
-from singer_sdk.streams import RESTStream
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from tap_skipcall.errors import connection_failure
 
-if sys.version_info >= (3, 12):
-    from typing import override
-else:
-    from typing_extensions import override
-
 if TYPE_CHECKING:
+    import logging
     from collections.abc import Generator
 
     from backoff.types import Details
 
-    from tap_skipcall.network.transport import Transport
+    from tap_skipcall.network.budget import RequestBudget
+
+#: Up to this share is added to each wait, so that parallel taps do not retry in step.
+JITTER = 0.25
 
 
-class PoliteRetries(RESTStream[Any]):
+@dataclass(frozen=True)
+class RetryPolicy:
     """Bounded retries: a 429 waits for the known reset, the rest back off exponentially."""
 
-    #: Retry policy for 429, 5xx, timeouts and dropped connections (tests shorten it).
-    retry_max_tries: ClassVar[int] = 6
-    retry_base_seconds: ClassVar[float] = 1.0
-    retry_max_seconds: ClassVar[float] = 30.0
-    #: The shared session and budget (handed in by the tap).
-    transport: Transport
+    max_tries: int
+    base_seconds: float
+    max_seconds: float
 
-    @override
-    def backoff_max_tries(self) -> int:
-        """Bounded: a persistent failure ends the sync with its cause instead of spinning."""
-        return self.retry_max_tries
+    def wait_before(self, attempt: int) -> float:
+        """The wait before retry ``attempt`` (1 for the first), without jitter."""
+        return float(min(self.base_seconds * 2 ** (attempt - 1), self.max_seconds))
 
-    @override
-    def backoff_wait_generator(self) -> Generator[float, Any, None]:
-        """Exponential waits, except a 429 whose reset is known: the budget already waits."""
+    def waits(self, budget: RequestBudget) -> Generator[float, Any, None]:
+        """The backoff library's wait generator: sent each failure, yields the next wait.
+
+        A 429 whose reset is known waits nothing here: the budget already waits for it.
+        """
         attempt = 0
         exception = yield  # type: ignore[misc]
         while True:
             attempt += 1
             response = getattr(exception, "response", None)
-            if (
-                response is not None
-                and response.status_code == 429
-                and self.transport.budget.knows_reset
-            ):
+            if response is not None and response.status_code == 429 and budget.knows_reset:
                 delay = 0.0
             else:
-                delay = min(self.retry_base_seconds * 2 ** (attempt - 1), self.retry_max_seconds)
+                delay = self.wait_before(attempt)
             exception = yield delay
 
-    @override
-    def backoff_jitter(self, value: float) -> float:
-        """Up to 25 % extra, so that parallel taps do not retry in step."""
-        return value * random.uniform(1.0, 1.25)
+    @staticmethod
+    def jitter(value: float) -> float:
+        """Up to 25 % extra."""
+        return value * random.uniform(1.0, 1.0 + JITTER)
 
-    @override
-    def backoff_handler(self, details: Details) -> None:
+    def report(
+        self, details: Details, *, path: str, url_base: str, logger: logging.Logger | Any
+    ) -> None:
         """At the first failure, what is retried and why; then one line per retry at DEBUG."""
         error = details.get("exception")
         tries = details.get("tries", 0)
         response = getattr(error, "response", None)
         if response is not None:
-            cause = f"Skipcall answered HTTP {response.status_code} for {self.path}"
+            cause = f"Skipcall answered HTTP {response.status_code} for {path}"
         else:
-            cause = f"cannot reach {self.url_base} ({connection_failure(error)})"
+            cause = f"cannot reach {url_base} ({connection_failure(error)})"
         if tries == 1:
-            left = self.retry_max_tries - 1
-            waits = [
-                min(self.retry_base_seconds * 2**i, self.retry_max_seconds) for i in range(left)
-            ]
-            self.logger.warning(
+            left = self.max_tries - 1
+            within = sum(self.wait_before(attempt) for attempt in range(1, left + 1))
+            logger.warning(
                 "%s: retrying up to %d times within about %.0f s, in case it passes "
                 "(a short outage, a busy moment).",
                 cause[0].upper() + cause[1:],
                 left,
-                sum(waits) * 1.25,  # with the jitter
+                within * (1 + JITTER),
             )
         else:
-            self.logger.debug(
+            logger.debug(
                 "Retry %d of %d in %.1f s (%s).",
                 tries,
-                self.retry_max_tries - 1,
+                self.max_tries - 1,
                 details.get("wait", 0.0),
                 cause,
             )

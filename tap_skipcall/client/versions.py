@@ -5,64 +5,46 @@ that acts on it (target-postgres, target-snowflake) marks the whole table delete
 and a run that dies mid-stream leaves it so. Here it follows the last record: rows of users
 or members removed in Skipcall are marked deleted, and a run that dies deletes nothing.
 BATCH files carry no version, so these (small) streams write RECORD messages when versions
-are on.
+are on (``SkipcallStream.get_batch_config``).
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from tap_skipcall.client.base import SkipcallStream
 from tap_skipcall.sdk_private import activate_version, set_table_version
 
-if sys.version_info >= (3, 12):
-    from typing import override
-else:
-    from typing_extensions import override
-
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator
 
-    from singer_sdk.helpers._batch import BatchConfig
-    from singer_sdk.helpers.types import Context
+    from singer_sdk import Stream
 
 
-class ReadWhole(SkipcallStream):
-    """A stream whose every run reads all of it (or, for a child, all of it per parent).
+def with_one_version(stream: Stream, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The records of a stream read whole, with one version; then ``ACTIVATE_VERSION``.
 
-    A child read whole is versioned by its :class:`VersionedFullTable` parent.
+    Its children read whole (members of each workspace) carry the same version and are
+    activated with it: they are synced as each record goes.
     """
+    if not bool(stream.config.get("emit_activate_version_messages")):
+        yield from records
+        return
+    version = int(time.time() * 1000)  # milliseconds: runs a second apart differ
+    streams = [stream, *read_whole_children(stream)]
+    for each in streams:
+        set_table_version(each, version)
+    yield from records
+    for each in streams:
+        if each.selected:
+            activate_version(each, version)
 
-    @override
-    def get_batch_config(self, config: Mapping[str, Any]) -> BatchConfig | None:
-        """RECORD messages when versions are on: a BATCH row carries no version."""
-        return None if self.versions_on else super().get_batch_config(config)
 
-
-class VersionedFullTable(ReadWhole):
-    """A top-level stream read whole every run, versioned with the children read with it."""
-
-    @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """The records with one version; then ``ACTIVATE_VERSION`` for each stream read whole."""
-        if not self.versions_on:
-            yield from super().get_records(context)
-            return
-        version = int(time.time() * 1000)  # milliseconds: runs a second apart differ
-        streams: list[SkipcallStream] = [self, *self._children_read_whole]
-        for stream in streams:
-            set_table_version(stream, version)
-        yield from super().get_records(context)  # children are synced as each record goes
-        for stream in streams:
-            if stream.selected:
-                activate_version(stream, version)
-
-    @property
-    def _children_read_whole(self) -> list[SkipcallStream]:
-        return [
-            child
-            for child in self.child_streams
-            if isinstance(child, ReadWhole) and (child.selected or child.has_selected_descendents)
-        ]
+def read_whole_children(stream: Stream) -> list[Stream]:
+    """The children of a stream read whole per parent, in use this run."""
+    return [
+        child
+        for child in stream.child_streams
+        if getattr(child, "read_whole", False)
+        and (child.selected or child.has_selected_descendents)
+    ]

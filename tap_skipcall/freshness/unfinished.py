@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tap_skipcall.calls.rows import parse_timestamp
-from tap_skipcall.calls.state import iso
+from tap_skipcall.values import iso, parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from tap_skipcall.calls.rows import parse_timestamp
-from tap_skipcall.calls.state import iso
+from tap_skipcall.values import iso, parse_timestamp
 
 #: The state key, in the calls bookmark.
 WALK = "refresh_walk"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tap_skipcall.calls.stream import CallsStream
 from tap_skipcall.streams.account import UsersStream, WorkspaceMembersStream, WorkspacesStream
 from tap_skipcall.streams.call_children import (
     CallRecordingsStream,
@@ -12,6 +11,7 @@ from tap_skipcall.streams.call_children import (
     ContactsStream,
     SequenceContactsStream,
 )
+from tap_skipcall.streams.calls import CallsStream
 from tap_skipcall.streams.stats import (
     StatusRepartitionStream,
     TagRepartitionStream,

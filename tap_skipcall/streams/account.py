@@ -21,17 +21,17 @@ if TYPE_CHECKING:
 from tap_skipcall.client.base import SCHEMAS
 from tap_skipcall.client.children import SkipcallChildStream
 from tap_skipcall.client.pages import SkipcallListStream
-from tap_skipcall.client.versions import ReadWhole, VersionedFullTable
 from tap_skipcall.network.body import json_body
 
 
-class WorkspacesStream(VersionedFullTable, SkipcallListStream):
+class WorkspacesStream(SkipcallListStream):
     """``GET /v1/workspaces``: a bare list, a ``{data}`` wrapper or a page envelope."""
 
     name = "workspaces"
     path = "/v1/workspaces"
     primary_keys = ("id",)
     narrows_by_workspace = False
+    read_whole = True
     schema = StreamSchema(SCHEMAS)
 
     @override
@@ -55,7 +55,7 @@ class WorkspacesStream(VersionedFullTable, SkipcallListStream):
         return {"workspace_id": record["id"]}
 
 
-class WorkspaceMembersStream(ReadWhole, SkipcallChildStream, SkipcallListStream):
+class WorkspaceMembersStream(SkipcallListStream, SkipcallChildStream):
     """``GET /v1/workspaces/{id}/members``: every status, as documented."""
 
     name = "workspace_members"
@@ -65,13 +65,15 @@ class WorkspaceMembersStream(ReadWhole, SkipcallChildStream, SkipcallListStream)
     parent_field = "workspace_id"
     primary_keys = ("workspace_id", "id")
     narrows_by_workspace = False
+    read_whole = True  # versioned with its workspace
     schema = StreamSchema(SCHEMAS)
 
 
-class UsersStream(VersionedFullTable, SkipcallListStream):
+class UsersStream(SkipcallListStream):
     """``GET /v1/users``: organization users with access to an in-scope workspace."""
 
     name = "users"
     path = "/v1/users"
     primary_keys = ("organizationMembershipId",)
+    read_whole = True
     schema = StreamSchema(SCHEMAS)

@@ -1,4 +1,10 @@
-"""What hangs off a call: its recording and transcription, its contact, its sequence."""
+"""What hangs off a call: its recording and transcription, its contact, its sequence.
+
+Recordings and transcriptions not final when read are watched (read again by later syncs,
+:mod:`tap_skipcall.freshness.unfinished`), sequences re-read in rotation
+(:mod:`tap_skipcall.freshness.rotation`); both keep their lists through
+:mod:`tap_skipcall.freshness.child_state`.
+"""
 
 from __future__ import annotations
 
@@ -20,16 +26,10 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 from tap_skipcall import clock
-from tap_skipcall.calls.rows import parse_timestamp
-from tap_skipcall.calls.state import iso
-from tap_skipcall.calls.stream import CallsStream
 from tap_skipcall.client.base import SCHEMAS
-from tap_skipcall.client.children import (
-    SkipcallChildStream,
-    SkipcallObjectStream,
-    WatchedObjectStream,
-)
+from tap_skipcall.client.children import SkipcallChildStream
 from tap_skipcall.client.pages import SkipcallListStream
+from tap_skipcall.freshness import child_state
 from tap_skipcall.freshness.unfinished import (
     HORIZON,
     NOT_ATTACHED,
@@ -39,6 +39,38 @@ from tap_skipcall.freshness.unfinished import (
     transcription_unfinished,
 )
 from tap_skipcall.network.body import json_body
+from tap_skipcall.streams.calls import CallsStream
+
+
+class WatchedObjectStream(SkipcallChildStream):
+    """One object per call, read again by later syncs until it is final (a watch list)."""
+
+    #: The state keys of this stream's watch lists.
+    watch_list_names: tuple[str, ...] = (UNFINISHED,)
+
+    def after_read(self, key: str, record: dict[str, Any] | None, context: Context) -> None:
+        """Update the watch lists once ``key``'s object was read (None: 404)."""
+
+    def watched(self) -> list[str]:
+        """Every call whose object this sync reads again."""
+        return child_state.watched(self, self.watch_list_names)
+
+    def _watch(self, name: str, key: str, **after: Any) -> bool:
+        """Update one watch list after ``key`` was read; whether it was given up on."""
+        watch, gave_up = child_state.watch_list(self, name).after_read(key, **after)
+        child_state.keep_watch_list(self, name, watch)
+        if gave_up:
+            self.logger.warning("%s: gave up on %s, still not final after 7 days.", self.name, key)
+        return gave_up
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """The object; then whether it is final (off the lists) or to read again (on them)."""
+        if context is None or not self.has_work_for(context):
+            return
+        records = list(super().get_records(context))
+        self.after_read(str(context[self.parent_key]), records[0] if records else None, context)
+        yield from records
 
 
 class CallRecordingsStream(WatchedObjectStream):
@@ -68,19 +100,18 @@ class CallRecordingsStream(WatchedObjectStream):
         """Watched while not attached (for an hour), or while its transcription runs."""
         now = clock.now()
         deadline = attachment_deadline(context.get("ended_at"), now)
-        absent, _ = self.watch_list(NOT_ATTACHED).after_read(
+        absent, _ = child_state.watch_list(self, NOT_ATTACHED).after_read(
             key, unfinished=record is None, deadline=deadline, now=now
         )
-        self.keep(NOT_ATTACHED, absent)
+        child_state.keep_watch_list(self, NOT_ATTACHED, absent)
         if record is not None:
-            watch, gave_up = self.watch_list().after_read(
-                key, unfinished=recording_unfinished(record), deadline=now + HORIZON, now=now
+            self._watch(
+                UNFINISHED,
+                key,
+                unfinished=recording_unfinished(record),
+                deadline=now + HORIZON,
+                now=now,
             )
-            self.keep(UNFINISHED, watch)
-            if gave_up:
-                self.logger.warning(
-                    "%s: gave up on %s, still not final after 7 days.", self.name, key
-                )
 
     @override
     def answered_ahead(
@@ -110,15 +141,16 @@ class CallTranscriptionsStream(WatchedObjectStream):
     def after_read(self, key: str, record: dict[str, Any] | None, context: Context) -> None:
         """Watched until ``COMPLETED`` or ``FAILED``, or 7 days."""
         now = clock.now()
-        watch, gave_up = self.watch_list().after_read(
-            key, unfinished=transcription_unfinished(record), deadline=now + HORIZON, now=now
+        self._watch(
+            UNFINISHED,
+            key,
+            unfinished=transcription_unfinished(record),
+            deadline=now + HORIZON,
+            now=now,
         )
-        self.keep(UNFINISHED, watch)
-        if gave_up:
-            self.logger.warning("%s: gave up on %s, still not final after 7 days.", self.name, key)
 
 
-class ContactsStream(SkipcallObjectStream):
+class ContactsStream(SkipcallChildStream):
     """``GET /v1/contacts/{id}`` once per distinct known contact met in the synced calls."""
 
     name = "contacts"
@@ -130,7 +162,7 @@ class ContactsStream(SkipcallObjectStream):
     schema = StreamSchema(SCHEMAS)
 
 
-class SequenceContactsStream(SkipcallChildStream, SkipcallListStream):
+class SequenceContactsStream(SkipcallListStream, SkipcallChildStream):
     """``GET /v1/sequences/{id}/contacts`` for each distinct ``sequenceId`` met in calls."""
 
     name = "sequence_contacts"
@@ -142,21 +174,14 @@ class SequenceContactsStream(SkipcallChildStream, SkipcallListStream):
     narrows_by_workspace = False
     schema = StreamSchema(SCHEMAS)
 
-    #: The state key: sequence id → when its contacts were last read.
-    READ_AT = "refreshed_at"
-
     def read_at(self) -> dict[str, datetime]:
         """When each sequence's contacts were last read (see :mod:`.freshness.rotation`)."""
-        saved = self.stream_state.get(self.READ_AT)
-        stamps = {str(k): parse_timestamp(v) for k, v in (saved or {}).items()}
-        return {k: v for k, v in stamps.items() if v is not None}
+        return child_state.sequences_read_at(self)
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """The sequence's contacts; then when they were read, for the walk."""
+        """The sequence's contacts; then when they were read, for the rotation."""
         if context is None or not self.has_work_for(context):
             return
         yield from super().get_records(context)
-        read_at = dict(self.stream_state.get(self.READ_AT) or {})
-        read_at[str(context["sequence_id"])] = iso(clock.now())
-        self.stream_state[self.READ_AT] = read_at
+        child_state.sequence_read(self, str(context["sequence_id"]), clock.now())

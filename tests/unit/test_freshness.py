@@ -243,8 +243,8 @@ def test_sequences_rotate_oldest_first_in_even_shares(ages_in_days, interval, ex
 
 
 def test_the_child_streams_provide_what_the_refresher_calls():
-    from tap_skipcall.client.children import WatchedObjectStream
     from tap_skipcall.freshness.refresher import Rotated, Watched
+    from tap_skipcall.streams.call_children import WatchedObjectStream
     from tap_skipcall.tap import TapSkipcall
 
     streams = TapSkipcall(config={"api_key": "sk_test_x"}, parse_env_config=False).streams
