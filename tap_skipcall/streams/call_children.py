@@ -55,13 +55,14 @@ class WatchedObjectStream(SkipcallChildStream):
         """Every call whose object this sync reads again."""
         return child_state.watched(self, self.watch_list_names)
 
-    def _watch(self, name: str, key: str, **after: Any) -> bool:
-        """Update one watch list after ``key`` was read; whether it was given up on."""
-        watch, gave_up = child_state.watch_list(self, name).after_read(key, **after)
-        child_state.keep_watch_list(self, name, watch)
+    def _watch_until_final(self, key: str, *, unfinished: bool, now: datetime) -> None:
+        """Keep ``key`` on the unfinished list while its child is not final (7 days at most)."""
+        watch, gave_up = child_state.watch_list(self, UNFINISHED).after_read(
+            key, unfinished=unfinished, deadline=now + HORIZON, now=now
+        )
+        child_state.keep_watch_list(self, UNFINISHED, watch)
         if gave_up:
             self.logger.warning("%s: gave up on %s, still not final after 7 days.", self.name, key)
-        return gave_up
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -105,13 +106,7 @@ class CallRecordingsStream(WatchedObjectStream):
         )
         child_state.keep_watch_list(self, NOT_ATTACHED, absent)
         if record is not None:
-            self._watch(
-                UNFINISHED,
-                key,
-                unfinished=recording_unfinished(record),
-                deadline=now + HORIZON,
-                now=now,
-            )
+            self._watch_until_final(key, unfinished=recording_unfinished(record), now=now)
 
     @override
     def answered_ahead(
@@ -140,14 +135,7 @@ class CallTranscriptionsStream(WatchedObjectStream):
     @override
     def after_read(self, key: str, record: dict[str, Any] | None, context: Context) -> None:
         """Watched until ``COMPLETED`` or ``FAILED``, or 7 days."""
-        now = clock.now()
-        self._watch(
-            UNFINISHED,
-            key,
-            unfinished=transcription_unfinished(record),
-            deadline=now + HORIZON,
-            now=now,
-        )
+        self._watch_until_final(key, unfinished=transcription_unfinished(record), now=clock.now())
 
 
 class ContactsStream(SkipcallChildStream):
