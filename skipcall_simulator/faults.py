@@ -19,6 +19,9 @@ class FaultKind(StrEnum):
     BAD_JSON = "bad_json"  # a 200 whose body is cut off
     WRONG_SHAPE = "wrong_shape"  # a 200 of valid JSON in a shape the docs do not describe
     RATE_LIMIT = "rate_limit"  # a 429 with X-RateLimit-Remaining 0
+    REDIRECT = "redirect"  # a 302 to ``location`` (another origin, or the same one)
+    TRICKLE = "trickle"  # the answer's body, one byte every ``seconds``
+    HEADERS = "headers"  # the usual answer with ``headers`` in place of the rate-limit ones
 
 
 @dataclass
@@ -28,6 +31,10 @@ class Reply:
     status: int = 200
     body: bytes | None = None
     drop: bool = False
+    #: Extra headers (a redirect's Location).
+    headers: dict[str, str] | None = None
+    #: Seconds between two bytes of the body (None: all at once).
+    trickle: float | None = None
 
 
 @dataclass
@@ -41,6 +48,8 @@ class Fault:
     skip: int = 0  # let this many matching requests through first
     times: int = 1  # then fire this many times (-1: forever)
     probability: float | None = None  # or fire at random with this chance
+    location: str = ""  # where a redirect sends the client (a path keeps the origin)
+    headers: dict[str, str] | None = None  # the rate-limit headers a ``headers`` fault sends
     seen: int = 0
     fired: int = 0
 
@@ -75,6 +84,15 @@ class Fault:
             return None
         if self.kind is FaultKind.DROP:
             return Reply(drop=True)
+        if self.kind is FaultKind.REDIRECT:
+            return Reply(status=302, body=b"", headers={"Location": self.location})
+        if self.kind is FaultKind.TRICKLE:
+            return Reply(trickle=self.seconds)
+        if self.kind is FaultKind.HEADERS:
+            for name in [h for h in headers if h.lower().startswith("x-ratelimit")]:
+                del headers[name]
+            headers.update(self.headers or {})
+            return None
         if self.kind is FaultKind.BAD_JSON:
             return Reply(body=b'{"data": [{"id": "trunc')
         return Reply(body=b'{"items": [], "count": 0}')

@@ -177,11 +177,14 @@ class Simulator:
                 raise ApiError(404, "NOT_FOUND", f"Cannot GET {path}")
             fault = self._pick_fault(name)
             reply = fault.apply(headers) if fault is not None else None
-            if reply is not None:
+            if reply is not None and reply.trickle is None:
                 return reply.status, headers, reply, name
             body = endpoint.handler(self, parse_qs(query, keep_blank_values=True), **params)
             if name == "list_calls":
                 self._after_list_page()
+            if reply is not None:  # the endpoint's answer, trickled
+                reply.body = encode(body)
+                return reply.status, headers, reply, name
             return 200, headers, body, name
         except ApiError as error:
             return error.status, headers, error.body, name
@@ -243,6 +246,14 @@ class Simulator:
         return control.handle(self, method, path, body)
 
 
+def encode(body: Any) -> bytes:
+    """JSON as a Node server writes it: UTF-8, and a lone surrogate as its escape."""
+    try:
+        return json.dumps(body, ensure_ascii=False).encode()
+    except UnicodeEncodeError:  # a string no UTF-8 can hold: JSON.stringify escapes it
+        return json.dumps(body, ensure_ascii=True).encode()
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; with Nagle on, the client's delayed ACK
@@ -253,14 +264,22 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet; the stats say what happened."""
 
-    def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+    def _send(
+        self, status: int, headers: dict[str, str], body: bytes, trickle: float | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        if trickle is None:
+            self.wfile.write(body)
+            return
+        for index in range(len(body)):  # a byte at a time, each well within a read timeout
+            self.wfile.write(body[index : index + 1])
+            self.wfile.flush()
+            time.sleep(trickle)
 
     def _control(self, method: str) -> None:
         parts = urlsplit(self.path)
@@ -294,9 +313,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
             if isinstance(body, Reply):
-                self._send(body.status, headers, body.body or b"")
+                extra = dict(body.headers or {})
+                if extra.get("Location") == "":  # a redirect to the very same URL
+                    extra["Location"] = self.path
+                self._send(body.status, {**headers, **extra}, body.body or b"", body.trickle)
                 return
-            self._send(status, headers, json.dumps(body, ensure_ascii=False).encode())
+            self._send(status, headers, encode(body))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (timeout test)
 

@@ -12,7 +12,9 @@ import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_skipcall.calls.state import StateError
-from tap_skipcall.errors import connection_failure, origin_of
+from tap_skipcall.errors import CommandLineError, connection_failure, origin_of
+from tap_skipcall.sdk_private import settings_from_environment
+from tap_skipcall.settings import config_problems
 from tap_skipcall.tap import TapSkipcall
 
 logger = logging.getLogger("tap-skipcall")
@@ -120,11 +122,39 @@ def argv_problems(argv: list[str]) -> list[str]:
     return problems
 
 
-def stop(message: str) -> None:
-    """Log the one sentence and exit 1."""
+def option_values(argv: list[str], option: str) -> list[str]:
+    """Every value given to ``option`` (``--config a.json --config=ENV`` …), in order."""
+    values = []
+    for index, argument in enumerate(argv):
+        name, equals, inline = argument.partition("=")
+        if name == option:
+            values.append(inline if equals else (argv[index + 1] if index + 1 < len(argv) else ""))
+    return values
+
+
+def settings_problems(argv: list[str]) -> list[str]:
+    """The settings given (files, ``ENV``) checked as a sync checks them, for every mode.
+
+    ``--about`` and ``--discover`` need no key; every other mode does.
+    """
+    sources = option_values(argv, "--config")
+    if not sources:
+        return []
+    config: dict[str, Any] = {}
+    for source in sources:
+        if source == "ENV":
+            config |= settings_from_environment(TapSkipcall)
+        elif Path(source).is_file():
+            config |= json.loads(Path(source).read_text(encoding="utf-8") or "{}")
+    needs_key = not ({"--about", "--discover"} & {a.partition("=")[0] for a in argv})
+    return config_problems(config, needs_key=needs_key)
+
+
+def stop(message: str, *, code: int = 1) -> None:
+    """Log the one sentence and exit (1, or 2 for a command line the tap does not take)."""
     logging.basicConfig(format=LOG_FORMAT)
     logger.error("tap-skipcall stopped: %s", message)
-    sys.exit(1)
+    sys.exit(code)
 
 
 def main() -> None:
@@ -133,8 +163,13 @@ def main() -> None:
     problems = argv_problems(argv)
     if problems:
         stop(" ".join(problems))
+    problems = settings_problems(argv)
+    if problems:
+        stop("invalid settings: " + " ".join(problems))
     try:
         TapSkipcall.cli()
+    except CommandLineError as error:
+        stop(str(error), code=2)
     except ConfigValidationError as error:
         stop("invalid settings: " + " ".join(error.errors or [str(error)]))
     except (FatalAPIError, RetriableAPIError, StateError) as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from singer_sdk.exceptions import FatalAPIError
 
@@ -18,6 +19,10 @@ SUBSCRIPTION_ADVICE = {
 
 class SkipcallAPIError(FatalAPIError):
     """An answer the tap cannot get past: the message says what to fix."""
+
+
+class CommandLineError(ValueError):
+    """The command line asks for something the tap does not do: the message says what it does."""
 
 
 def error_detail(response: requests.Response) -> tuple[str | None, str | None]:
@@ -102,9 +107,23 @@ def origin_of(error: BaseException) -> str | None:
     """The scheme, host and port the failed request went to, if known."""
     request = getattr(error, "request", None)
     url = getattr(request, "url", None)
-    if not url:
-        return None
-    from urllib.parse import urlsplit
+    return origin_of_url(str(url)) if url else None
 
-    parts = urlsplit(str(url))
-    return f"{parts.scheme}://{parts.netloc}"
+
+#: The port each scheme implies: ``https://host`` and ``https://host:443`` are one origin.
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of_url(url: str) -> str:
+    """A URL's origin, ``scheme://host[:port]`` (the port only when not the scheme's own)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    shown = f":{port}" if port is not None and port != DEFAULT_PORTS.get(scheme) else ""
+    return f"{scheme}://{host}{shown}"

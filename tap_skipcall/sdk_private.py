@@ -11,7 +11,9 @@ module names a private method and no stream inherits a mixin for them.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import signal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import singer_sdk.singerlib as singer
@@ -21,6 +23,7 @@ from singer_sdk.streams import RESTStream
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator
+    from types import FrameType
 
     import requests
     from singer_sdk.helpers.types import Context
@@ -34,9 +37,12 @@ PRIVATE_METHODS: list[tuple[type, str, list[str]]] = [
     (Stream, "_generate_record_messages", ["record"]),
     (RESTStream, "_request", ["prepared_request", "context"]),
     (Stream, "_write_activate_version_message", ["full_table_version"]),
+    (Tap, "_handle_termination", ["signum", "frame"]),
 ]
 #: Private SDK attributes used here, checked to exist on a stream.
 PRIVATE_ATTRIBUTES = ["_stream_version"]
+#: Private SDK attributes used here, checked to exist on the tap's class.
+PRIVATE_TAP_ATTRIBUTES = ["_env_var_config"]
 
 StreamType = TypeVar("StreamType", bound=type[Stream])
 TapType = TypeVar("TapType", bound=type[Tap])
@@ -92,7 +98,40 @@ def write_state_now(stream: Stream) -> None:
     stream._write_state_message()
 
 
+def settings_from_environment(tap_class: type[Tap]) -> dict[str, Any]:
+    """The settings the environment gives (``TAP_SKIPCALL_…``), as the SDK reads them.
+
+    Private in the SDK (``PluginBase._env_var_config``); the command line checks them with
+    the files' before any mode runs.
+    """
+    return dict(tap_class._env_var_config)
+
+
 # -- the SDK's private methods, replaced on a class -----------------------------------------
+
+
+def exit_codes_on_signals(tap_class: TapType) -> TapType:
+    """SIGINT and SIGTERM end a run as shells report it (130, 143), after the SDK's last STATE.
+
+    Replaces ``Tap._handle_termination`` (private in the SDK), which writes the tap's state
+    and exits 0, so that an orchestrator would record an interrupted run as a success. The
+    state it writes holds only what is true: every checkpoint is written once its rows are.
+    """
+    sdk_handle = tap_class._handle_termination
+
+    def _handle_termination(tap: Tap, signum: int, frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        tap.logger.warning(
+            "Stopped by %s: the state written so far is kept, and the next run goes on from "
+            "its last checkpoint.",
+            name,
+        )
+        with contextlib.suppress(SystemExit):
+            sdk_handle(tap, signum, frame)  # the tap's state, then its exit 0
+        raise SystemExit(128 + signum)
+
+    setattr(tap_class, "_handle_termination", _handle_termination)  # noqa: B010
+    return tap_class
 
 
 def plain_sentences_first(tap_class: TapType) -> TapType:
@@ -108,9 +147,9 @@ def plain_sentences_first(tap_class: TapType) -> TapType:
         from singer_sdk.exceptions import ConfigValidationError
 
         problems: list[str] = tap.config_problems()  # type: ignore[attr-defined]
-        if problems and raise_errors:
+        if problems:  # also where the SDK validates without raising (discovery)
             raise ConfigValidationError("Config validation failed", errors=problems)
-        return problems or sdk_validate(tap, raise_errors=raise_errors)
+        return sdk_validate(tap, raise_errors=raise_errors)
 
     setattr(tap_class, "_validate_config", _validate_config)  # noqa: B010
     return tap_class

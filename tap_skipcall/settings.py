@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
 from tap_skipcall.calls.order import SORT_STYLES
+from tap_skipcall.client.base import api_base
+from tap_skipcall.values import calendar_date, parse_timestamp
 
 DEFAULT_API_URL = "https://api-public.skipcall.app"
 
@@ -175,12 +176,17 @@ def defaults() -> dict[str, Any]:
     }
 
 
-def config_problems(given: dict[str, Any]) -> list[str]:
-    """Every problem in the settings, one clear sentence each, before any request is sent."""
+def config_problems(given: dict[str, Any], *, needs_key: bool = True) -> list[str]:
+    """Every problem in the settings, one clear sentence each, before any request is sent.
+
+    ``needs_key``: a missing key is a problem (not for ``--about`` or ``--discover``).
+    """
     config = {**defaults(), **given}
     problems = []
     key = config.get("api_key")
-    if not isinstance(key, str) or not key.strip():
+    if key is None and not needs_key:
+        pass
+    elif not isinstance(key, str) or not key.strip():
         problems.append(
             "`api_key` is missing or empty: set it to your Skipcall API key "
             "(for example with TAP_SKIPCALL_API_KEY)."
@@ -188,14 +194,12 @@ def config_problems(given: dict[str, Any]) -> list[str]:
     elif key != key.strip():
         problems.append("`api_key` has leading or trailing spaces: paste the key alone.")
     start = config.get("start_date")
-    if start is not None:
-        try:
-            datetime.fromisoformat(str(start).replace("Z", "+00:00"))
-        except ValueError:
-            problems.append(
-                f"`start_date` {str(start)[:40]!r} is not an ISO 8601 date or "
-                "date-time, such as 2024-01-31 or 2024-01-31T00:00:00Z."
-            )
+    if start is not None and parse_timestamp(start) is None:
+        problems.append(
+            f"`start_date` {str(start)[:40]!r} is not an ISO 8601 date or "
+            "date-time, such as 2024-01-31, 2024-01-31T00:00:00 (read as UTC) or "
+            "2024-01-31T00:00:00+01:00."
+        )
     problems.extend(_url_problems(config["api_url"]))
     for name, highest in (
         ("page_size", MAX_PAGE_SIZE),
@@ -223,8 +227,11 @@ def config_problems(given: dict[str, Any]) -> list[str]:
         )
     for name in ("stats_start_date", "stats_end_date"):
         value = config.get(name)
-        if value is not None and not _is_date(value):
-            problems.append(f"`{name}` {str(value)[:40]!r} is not a date such as 2024-01-31.")
+        if value is not None and calendar_date(value) is None:
+            problems.append(
+                f"`{name}` {str(value)[:40]!r} is not a date such as 2024-01-31 "
+                "(a date-time gives its day)."
+            )
     granularity = config["stats_granularity"]
     if granularity not in STATS_GRANULARITIES:
         problems.append(
@@ -247,16 +254,19 @@ def _whole_number(value: Any, highest: int | None, *, lowest: int = 1) -> bool:
     )
 
 
-def _is_date(value: Any) -> bool:
-    try:
-        date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return False
-    return True
-
-
 def _url_problems(url: Any) -> list[str]:
-    parts = urlsplit(str(url))
+    if not isinstance(url, str):
+        return [f"`api_url` must be text, such as {DEFAULT_API_URL} (got {url!r})."]
+    try:
+        parts = urlsplit(api_base(url))
+        parts.port  # noqa: B018  (reading it checks it)
+    except ValueError:
+        parts = urlsplit("")
+    if parts.query or parts.fragment:
+        return [
+            f"`api_url` {url[:80]!r} has a query or a fragment: give the API host only, such "
+            f"as {DEFAULT_API_URL}."
+        ]
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         return [
             f"`api_url` {str(url)[:80]!r} is not an http(s) URL, such as "
@@ -277,6 +287,16 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def config_notes(config: dict[str, Any]) -> list[str]:
+    """What the tap reads differently from how it was written, a line each (not errors)."""
+    url = config.get("api_url")
+    if isinstance(url, str) and api_base(url) != url.strip().rstrip("/"):
+        return [
+            f"`api_url` {url!r} is read as {api_base(url)}: the tap adds /v1 to every path itself."
+        ]
+    return []
 
 
 def unknown_settings(config: dict[str, Any], known: set[str]) -> list[str]:

@@ -13,10 +13,12 @@ from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 
 from tap_skipcall import logs
 from tap_skipcall.calls.state import StateError, state_problem
+from tap_skipcall.client.base import api_base
 from tap_skipcall.costs import duration, first_sync
+from tap_skipcall.errors import CommandLineError
 from tap_skipcall.network.transport import Transport
-from tap_skipcall.sdk_private import plain_sentences_first
-from tap_skipcall.settings import SETTINGS, config_problems, unknown_settings
+from tap_skipcall.sdk_private import exit_codes_on_signals, plain_sentences_first
+from tap_skipcall.settings import SETTINGS, config_notes, config_problems, unknown_settings
 from tap_skipcall.streams import STREAM_TYPES
 from tap_skipcall.streams.calls import CallsStream
 
@@ -31,6 +33,11 @@ if TYPE_CHECKING:
     from tap_skipcall.client.base import SkipcallStream
 
 
+#: The values the SDK documents for ``--test`` (``disabled``: the option not given).
+TEST_VALUES = ("all", "schema", "disabled")
+
+
+@exit_codes_on_signals
 @plain_sentences_first
 class TapSkipcall(Tap):
     """Singer tap for the Skipcall Public API."""
@@ -52,6 +59,8 @@ class TapSkipcall(Tap):
         type(self).append_builtin_config(known)  # the SDK's own: batch_config, stream_maps …
         for warning in unknown_settings(dict(self.config), set(known["properties"])):
             self.logger.warning("%s", warning)
+        for note in config_notes(dict(self.config)):
+            self.logger.info("%s", note)
         return config_problems(dict(self.config))
 
     @cached_property
@@ -60,12 +69,19 @@ class TapSkipcall(Tap):
         return Transport(
             self.config.get("max_requests_per_minute"),
             max_concurrent_requests=int(self.config["max_concurrent_requests"]),
-            api_url=str(self.config["api_url"]),
+            api_url=api_base(self.config["api_url"]),
         )
 
     @override
     def load_state(self, state: dict[str, Any]) -> None:
-        """Refuse, before any request, a state this tap did not write."""
+        """Refuse, before any request, a state this tap did not write.
+
+        A whole STATE message saved as the state (the tap's last output line) is read as
+        its ``value``.
+        """
+        if state.get("type") == "STATE" and isinstance(state.get("value"), dict):
+            self.logger.info("The state holds a whole STATE message: reading its value.")
+            state = state["value"]
         problem = state_problem(state, {str(stream.name) for stream in self.streams.values()})
         if problem:
             raise StateError(problem)
@@ -85,6 +101,12 @@ class TapSkipcall(Tap):
         each full-table one it cuts short; this keeps the SDK's command line (its parsing
         of ``--config``, ``ENV``, ``--test=schema``) and replaces only what runs.
         """
+        if value not in TEST_VALUES:
+            msg = (
+                f"`--test` takes no value (one request that checks the key and estimates a "
+                f"first sync) or `--test=schema` (the schemas only), not {value!r}."
+            )
+            raise CommandLineError(msg)
         if value != "all":
             super().cb_test(ctx, param, value)
             return

@@ -7,18 +7,50 @@ live here rather than in one of them (none of them imports another for a helper)
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 
 def parse_timestamp(value: Any) -> datetime | None:
-    """ISO 8601 → aware datetime; None for null or unreadable values."""
+    """ISO 8601 → aware datetime; None for null or unreadable values.
+
+    A date, or a date-time without an offset, is read as UTC (``2024-01-31`` is its
+    midnight, UTC): users type them so, and Meltano may pass them so.
+    """
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def utc_timestamp(value: Any) -> str | None:
+    """A timestamp setting as the tap compares it: as given if it has an offset, else UTC.
+
+    ``2024-01-31`` becomes ``2024-01-31T00:00:00Z``; None for null or unreadable values.
+    """
+    moment = parse_timestamp(value)
+    if moment is None:
+        return None
+    has_offset = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00")).tzinfo
+    return str(value).strip() if has_offset is not None else iso(moment)
+
+
+def calendar_date(value: Any) -> str | None:
+    """A date setting's day (``2024-01-31``), from a date or a date-time as written."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            pass
+        try:  # a date-time: its day as written, whatever its offset
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
+        except ValueError:
+            pass
+    return None
 
 
 def iso(moment: datetime) -> str:

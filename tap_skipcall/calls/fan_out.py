@@ -44,6 +44,7 @@ def child_context_of(call: Mapping[str, Any]) -> Context:
         "contact_id": None if contact.get("isUnknown") else contact.get("id"),
         "sequence_id": call.get("sequenceId"),
         "ended_at": call.get("endedAt"),  # how long a missing recording may still come
+        "deleted_at": call.get("deletedAt"),  # its recording and transcription go with it
     }
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from tap_skipcall.values import parse_timestamp
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Sequence
     from datetime import datetime
 
 #: The calls' replication key: every guarantee of the pager rests on it never going back.
@@ -24,13 +24,19 @@ class Row:
     at: datetime | None = field(compare=False, default=None)
 
     @classmethod
-    def of(cls, call: Mapping[str, Any]) -> Row:
-        """The row of a call as the API answered it."""
-        raw = call.get(REPLICATION_KEY)
-        return cls(str(call.get("id")), raw, parse_timestamp(raw))
+    def of(cls, call: Any) -> Row:
+        """The row of a call as the API answered it (a row that is no object has no key)."""
+        if not isinstance(call, dict):
+            return cls("", None)
+        ident, raw = call.get("id"), call.get(REPLICATION_KEY)
+        return cls(
+            ident if isinstance(ident, str) else "",
+            raw if isinstance(raw, str) else None,
+            parse_timestamp(raw),
+        )
 
 
-def rows_of(calls: Iterable[Mapping[str, Any]]) -> list[Row]:
+def rows_of(calls: Iterable[Any]) -> list[Row]:
     """The pager's view of a page of calls."""
     return [Row.of(call) for call in calls]
 

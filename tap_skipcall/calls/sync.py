@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from tap_skipcall.calls.admit import RowNotes, admit
 from tap_skipcall.calls.pager import CallPager
 from tap_skipcall.calls.paginator import NewestFirstPaginator
 from tap_skipcall.calls.reconcile import MAX_HEAD_PASSES
@@ -43,8 +44,6 @@ class ReadSettings:
     page_size: int
     sort_style: str
     start_date: str | None
-    #: Whether calls are written (else only read, for their children).
-    selected: bool
 
 
 @dataclass
@@ -93,6 +92,9 @@ class CallsSync:
         self.activate_version = activate_version
         self.logger = logger
         self._paced = False
+        #: Every version of a call this run wrote (written once however often it is met).
+        self._written: set[bytes] = set()
+        self._notes = RowNotes()
         #: The read under way (the SDK's paginator hook asks for it without arguments).
         self.read: ListRead
         self._main = self._start_read()
@@ -154,6 +156,11 @@ class CallsSync:
             self.calls_list.transport.close()  # requests started ahead and not needed go
         self.progress.done()
         self._log_requests_ahead()
+        for warning in self._notes.warnings():
+            self.logger.warning("%s", warning)
+        repeats = self._notes.repeats()
+        if repeats:
+            self.logger.info("%s", repeats)
         # A resumed read met only the calls after its checkpoint.
         kept = self.refresh(complete and self.keeper.saved.resume is None, self.page_of_calls)
         if plan.reconciles and plan.version is not None:
@@ -191,10 +198,12 @@ class CallsSync:
 
     def _final_state(
         self, bookmark: Bookmark, *, complete: bool, kept: Mapping[str, Any] | None
-    ) -> dict[str, Any] | None:
-        """The calls state a finished sync leaves (None: calls are not written this run)."""
-        if not self.settings.selected:
-            return None
+    ) -> dict[str, Any]:
+        """The calls state a finished sync leaves.
+
+        Also when calls are read only for their children: the children of the calls up to
+        the bookmark are written, and the next run goes on from it.
+        """
         reconciled_at = self.keeper.saved.reconciled_at
         if complete:
             reconciled_at = self.plan.began_at or self.started_at
@@ -211,6 +220,7 @@ class CallsSync:
         """
         read = self.read
         pager = read.pager
+        page_read = pager.current.number
         probe = self.calls_list.probe(pager.current) if pager.wants_probe() else None
         verdict = read.paginator.read(response, probe)
         self._pace(response, pager)
@@ -222,15 +232,22 @@ class CallsSync:
         for page in next_pages:
             self.fetch_page_ahead(page)
         if verdict.keep_rows:
-            fresh = [call for call in calls if call.get("id") not in verdict.already_delivered]
-            if self.plan.reconciles:  # left out, so that ACTIVATE_VERSION removes them
-                fresh = [call for call in fresh if not call.get("deletedAt")]
+            admitted = admit(
+                calls,
+                page=page_read,
+                already_delivered=verdict.already_delivered,
+                written=self._written,
+                leave_out_deleted=self.plan.reconciles,  # so that ACTIVATE_VERSION removes them
+            )
+            self._written.update(admitted.keys)
+            self._notes = self._notes.after(admitted)
+            fresh = admitted.calls
             read.rows_written += len(fresh)
             if self.calls_list.transport.concurrent:
                 self.fan_out.fetch_ahead(fresh)
             yield from fresh
         self.progress.page(payload.get("total"), len(calls))
-        if verdict.checkpoint is not None and self.settings.selected and read.head_pass is None:
+        if verdict.checkpoint is not None and read.head_pass is None:
             self.keeper.checkpoint(replace(verdict.checkpoint, version=self.plan.version))
 
     def _pace(self, response: requests.Response, pager: CallPager) -> None:

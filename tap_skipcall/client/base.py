@@ -49,6 +49,20 @@ if TYPE_CHECKING:
 
 #: The JSON schema of every stream, one file each in ``tap_skipcall/schemas``.
 SCHEMAS = SchemaDirectory(schemas)
+#: The API's version prefix, which every documented path already carries.
+VERSION_PREFIX = "/v1"
+
+
+def api_base(api_url: str) -> str:
+    """The API host the paths are joined to: ``api_url`` less trailing slashes and ``/v1``.
+
+    The documented paths start with ``/v1``, and the docs site's own server entry ends with
+    it, so users paste ``…/v1`` too.
+    """
+    base = str(api_url).strip().rstrip("/")
+    while base.lower().endswith(VERSION_PREFIX):
+        base = base[: -len(VERSION_PREFIX)].rstrip("/")
+    return base
 
 
 @sdk_private.records_without_selection_walk
@@ -104,8 +118,8 @@ class SkipcallStream(RESTStream[Any]):
     @override
     @property
     def url_base(self) -> str:
-        """The API host; documented paths already start with ``/v1``."""
-        return str(self.config["api_url"]).rstrip("/")
+        """The API host; documented paths already start with ``/v1`` (see :func:`api_base`)."""
+        return api_base(self.config["api_url"])
 
     @override
     @cached_property

@@ -39,6 +39,12 @@ def keep_watch_list(stream: WithState, name: str, watch: WatchList) -> None:
     stream.stream_state[name] = watch.as_state()
 
 
+def unwatch(stream: WithState, names: Iterable[str], key: str) -> None:
+    """Take ``key`` off these watch lists of the stream (its call is gone)."""
+    for name in names:
+        keep_watch_list(stream, name, watch_list(stream, name).without(key))
+
+
 def watched(stream: WithState, names: Iterable[str]) -> list[str]:
     """Every parent on one of these watch lists of the stream."""
     return sorted({key for name in names for key in watch_list(stream, name).until})

@@ -1,11 +1,20 @@
-"""An answer's JSON, parsed once however many hooks look at it."""
+r"""An answer's JSON, parsed once however many hooks look at it, and writable whatever it holds.
+
+JSON may carry strings no UTF-8 can encode: a lone surrogate escape such as ``"\udc80"``
+(half of an emoji cut in two by a client that wrote the note). The SDK's writer cannot
+write those, so they become U+FFFD, the replacement character, as bytes that are not
+UTF-8 do. Everything else is kept as the API sent it.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from singer_sdk.exceptions import RetriableAPIError
 
 if TYPE_CHECKING:
@@ -13,6 +22,12 @@ if TYPE_CHECKING:
 
 _PARSED: weakref.WeakKeyDictionary[requests.Response, Any] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
+_DECODE = msgspec.json.Decoder()
+#: A ``\\uD800``-``\\uDFFF`` escape in the raw body: half of a surrogate pair, or a lone one.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+#: A code point left alone from a pair (a pair is joined into one character when parsed).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
 
 
 def json_body(response: requests.Response) -> Any:
@@ -24,7 +39,7 @@ def json_body(response: requests.Response) -> Any:
         if response in _PARSED:
             return _PARSED[response]
     try:
-        payload = response.json()
+        payload = parse(response.content)
     except ValueError as error:
         path = response.request.path_url.split("?")[0] if response.request else "the API"
         msg = (
@@ -35,3 +50,37 @@ def json_body(response: requests.Response) -> Any:
     with _LOCK:
         _PARSED[response] = payload
     return payload
+
+
+def parse(content: bytes) -> Any:
+    """JSON text as values the tap can write: unencodable code points become U+FFFD.
+
+    msgspec is fast and strict; what it refuses (lone surrogates, ``NaN``, bytes that are
+    not UTF-8) is read again by the standard library, leniently.
+    """
+    try:
+        try:
+            return _DECODE.decode(content)
+        except msgspec.DecodeError:
+            pass
+        try:
+            payload = json.loads(content)
+        except UnicodeDecodeError:
+            payload = json.loads(content.decode("utf-8", errors="replace"))
+    except RecursionError:
+        msg = "nested too deeply to be a Skipcall answer"
+        raise ValueError(msg) from None
+    if _SURROGATE_ESCAPE.search(content):
+        payload = writable(payload)
+    return payload
+
+
+def writable(value: Any) -> Any:
+    """The value with every lone surrogate replaced, in strings and in keys."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub(REPLACEMENT, value)
+    if isinstance(value, dict):
+        return {writable(key): writable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [writable(item) for item in value]
+    return value

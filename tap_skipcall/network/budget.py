@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -19,6 +20,9 @@ logger = logging.getLogger("tap-skipcall")
 MAX_RESET_WAIT_SECONDS = 120.0
 #: The documented window, for a plan first seen in a window already under way.
 DOCUMENTED_WINDOW_SECONDS = 60.0
+#: How far a window read off ``X-RateLimit-Reset`` (whole seconds, and the ``Date`` header's
+#: whole seconds) may stray from the true one.
+RESET_ROUNDING_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ class Plan:
     @property
     def window_in_words(self) -> str:
         """``a minute`` (the documented window, within the reset's rounding), or ``per 6 s``."""
-        if abs(self.window_seconds - DOCUMENTED_WINDOW_SECONDS) < 2:
+        if abs(self.window_seconds - DOCUMENTED_WINDOW_SECONDS) < RESET_ROUNDING_SECONDS:
             return "a minute"
         return f"per {self.window_seconds:.0f} s"
 
@@ -47,7 +51,7 @@ class Plan:
 
     @classmethod
     def announced(cls, headers: Mapping[str, str], wait: float | None) -> Plan | None:
-        """The plan in an answer's headers.
+        """The plan in an answer's headers (believed: see :class:`RateHeaders`).
 
         The window is how far off ``X-RateLimit-Reset`` is when this answer was the window's
         first request (``Remaining`` one below ``Limit``), since the docs' minute may not be
@@ -60,26 +64,77 @@ class Plan:
         if limit is None or limit <= 0:
             return None
         fresh = remaining == limit - 1 and wait is not None and wait > 0
-        return cls(limit, wait if fresh and wait else DOCUMENTED_WINDOW_SECONDS)
+        window = wait if fresh and wait else DOCUMENTED_WINDOW_SECONDS
+        if abs(window - DOCUMENTED_WINDOW_SECONDS) < RESET_ROUNDING_SECONDS:
+            window = DOCUMENTED_WINDOW_SECONDS  # the documented minute, read off whole seconds
+        return cls(limit, window)
 
 
 def seconds_until_reset(value: str | None, now: float) -> float | None:
-    """Read ``X-RateLimit-Reset``, whose unit the docs do not state.
+    """Read ``X-RateLimit-Reset``, whose unit the docs do not state, capped at 120 s.
 
     Accepts Unix seconds (the usual convention), Unix milliseconds, or a small
     number of seconds from now, and returns how long to wait (None if unreadable).
     """
+    wait = reset_wait(value, now)
+    return None if wait is None else min(wait, MAX_RESET_WAIT_SECONDS)
+
+
+def reset_wait(value: str | None, now: float) -> float | None:
+    """How far off ``X-RateLimit-Reset`` is, uncapped (None if it is no finite number)."""
     try:
         reset = float(value) if value is not None else None
     except ValueError:
         return None
-    if reset is None or reset < 0:
+    if reset is None or not math.isfinite(reset) or reset < 0:
         return None
     if reset > 1e11:  # milliseconds since the epoch
         reset /= 1000.0
     elif reset < 1e9:  # a delay, not a timestamp
-        return min(reset, MAX_RESET_WAIT_SECONDS)
-    return min(max(0.0, reset - now), MAX_RESET_WAIT_SECONDS)
+        return reset
+    return max(0.0, reset - now)
+
+
+@dataclass(frozen=True)
+class RateHeaders:
+    """One answer's rate-limit headers, read; ``doubt`` says why they cannot be true."""
+
+    limit: int | None
+    remaining: int | None
+    wait: float | None
+    doubt: str | None = None
+
+    @classmethod
+    def read(cls, headers: Mapping[str, str], now: float) -> RateHeaders:
+        """The headers of an answer, judged.
+
+        They cannot be true when a value is not a finite whole number, the limit is below
+        1, more remains than the limit allows, or the reset is further away than twice
+        the documented minute. Then none of them is obeyed.
+        """
+        values = {name: headers.get(f"X-RateLimit-{name}") for name in _HEADERS}
+        limit, remaining = _count(values["Limit"]), _count(values["Remaining"])
+        wait = reset_wait(values["Reset"], now)
+        for name in ("Limit", "Remaining"):
+            count = limit if name == "Limit" else remaining
+            if values[name] is not None and (count is None or count < 0):
+                return cls(None, None, None, _doubt(name, values[name], "not a count"))
+        if values["Reset"] is not None and wait is None:
+            return cls(None, None, None, _doubt("Reset", values["Reset"], "not a time"))
+        if limit is not None and limit < 1:
+            return cls(None, None, None, _doubt("Limit", values["Limit"], "no plan allows"))
+        if limit is not None and remaining is not None and remaining > limit:
+            return cls(None, None, None, _doubt("Remaining", values["Remaining"], "above Limit"))
+        if wait is not None and wait > MAX_RESET_WAIT_SECONDS:
+            return cls(None, None, None, _doubt("Reset", values["Reset"], f"{wait:,.0f} s away"))
+        return cls(limit, remaining, wait)
+
+
+_HEADERS = ("Limit", "Remaining", "Reset")
+
+
+def _doubt(name: str, value: str | None, why: str) -> str:
+    return f"X-RateLimit-{name} is {str(value)[:40]!r}, {why}"
 
 
 class RequestBudget:
@@ -115,6 +170,8 @@ class RequestBudget:
         self.pauses = 0
         #: The plan the first answer announced (None before it, or without the headers).
         self.plan: Plan | None = None
+        #: Answers whose rate-limit headers could not be true (not obeyed).
+        self.doubted = 0
 
     @property
     def knows_reset(self) -> bool:
@@ -160,13 +217,21 @@ class RequestBudget:
         with self._lock:
             self._in_flight = max(0, self._in_flight - 1)
             now = self._clock()
-            wait = seconds_until_reset(
-                headers.get("X-RateLimit-Reset"), reference_time(headers, now)
-            )
+            reading = RateHeaders.read(headers, reference_time(headers, now))
+            if reading.doubt is not None:
+                if not self.doubted:  # once a run: the tap's own backoff paces it instead
+                    logger.warning(
+                        "Skipcall's rate-limit headers cannot be true (%s): the tap does not "
+                        "obey them and paces itself with its own backoff instead.",
+                        reading.doubt,
+                    )
+                self.doubted += 1
+                return
+            wait = reading.wait
             reset_at = None if wait is None else now + wait
             if self.plan is None:
                 self.plan = Plan.announced(headers, wait)
-            remaining = _count(headers.get("X-RateLimit-Remaining"))
+            remaining = reading.remaining
             if remaining is not None:
                 # Requests still in flight may not be counted in this answer yet.
                 fresh = remaining - self._in_flight
@@ -185,10 +250,14 @@ class RequestBudget:
 
 
 def _count(value: str | None) -> int | None:
+    """A whole number a header holds (None: absent, or not a finite whole number)."""
     try:
-        return int(float(value)) if value is not None else None
+        number = float(value) if value is not None else None
     except ValueError:
         return None
+    if number is None or not math.isfinite(number) or not number.is_integer():
+        return None
+    return int(number)
 
 
 def reference_time(headers: Mapping[str, str], now: float) -> float:

@@ -1,16 +1,51 @@
-"""One keep-alive session for the whole tap, that waits for the shared request budget."""
+"""One keep-alive session for the whole tap: the shared budget, whole-answer deadlines, one origin.
+
+Every request waits for the shared request budget, must be answered whole within its
+timeout (:mod:`.deadline`), and stays with the origin it was sent to: a redirect to another
+scheme, host or port is refused rather than followed, so that neither the key nor the data
+leave ``api_url``. A TLS failure that no retry can mend (a plain-http server, an untrusted
+certificate) ends the run at once with what to fix.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
+from tap_skipcall.errors import SkipcallAPIError, origin_of_url
+from tap_skipcall.network.deadline import POOL_CLASSES, WATCHDOG
+
 if TYPE_CHECKING:
+    from urllib3 import PoolManager
+
     from tap_skipcall.network.budget import RequestBudget
+
+#: What OpenSSL says when the other side does not speak TLS at all (a plain-http server).
+PLAIN_HTTP_SIGNS = ("WRONG_VERSION_NUMBER", "wrong version number", "record layer failure")
+#: What it says of a certificate it does not trust: retrying cannot change that either.
+UNTRUSTED_SIGNS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "Hostname mismatch")
+
+
+class OriginError(SkipcallAPIError):
+    """The API sent the tap elsewhere, or does not speak the protocol ``api_url`` names."""
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """Connection pools whose connections tell the deadline watchdog what they read from."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(POOL_CLASSES)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
+        manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = dict(POOL_CLASSES)
+        return manager
 
 
 class BudgetedSession(requests.Session):
@@ -29,7 +64,7 @@ class BudgetedSession(requests.Session):
         self.sent = 0
         self._slots = threading.BoundedSemaphore(max_concurrent)
         self._count_lock = threading.Lock()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max_concurrent)
+        adapter = _WatchedAdapter(pool_connections=1, pool_maxsize=max_concurrent)
         self.mount("https://", adapter)
         self.mount("http://", adapter)
         if api_url:
@@ -40,15 +75,86 @@ class BudgetedSession(requests.Session):
             self.trust_env = False
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        """Send once a slot and the budget allow, then learn from the rate-limit headers."""
+        """Send once a slot and the budget allow; the whole answer within the timeout."""
         with self._slots:
             self.budget.acquire()
             with self._count_lock:
                 self.sent += 1
+            seconds = _read_timeout(kwargs.get("timeout"))
+            watch = None
             try:
-                response = super().send(request, **kwargs)
+                with WATCHDOG.within(seconds) as watch:
+                    response = super().send(request, **kwargs)
+                    if watch is not None and watch.expired:
+                        raise _answer_too_slow(request, seconds)
+            except requests.exceptions.SSLError as error:
+                self.budget.observe(0, {})
+                failure = _tls_failure(request, error)
+                if failure is not None:
+                    raise failure from error
+                raise
+            except requests.RequestException as error:
+                self.budget.observe(0, {})
+                if watch is not None and watch.expired:
+                    raise _answer_too_slow(request, seconds) from error
+                raise
             except BaseException:
                 self.budget.observe(0, {})
                 raise
             self.budget.observe(response.status_code, response.headers)
             return response
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        """Where a redirect leads, if it stays with the origin it came from; else an error."""
+        target = super().get_redirect_target(resp)
+        if target is None:
+            return None
+        came_from, goes_to = origin_of_url(resp.url), origin_of_url(urljoin(resp.url, target))
+        if goes_to != came_from:
+            path = urlsplit(resp.url).path or "/"
+            msg = (
+                f"Skipcall's API at {came_from} answered {path} with a redirect "
+                f"(HTTP {resp.status_code}) to {goes_to}, another origin: the tap does not "
+                "follow it, so that neither the API key nor the data leave `api_url`; check "
+                "`api_url`."
+            )
+            raise OriginError(msg)
+        return target
+
+
+def _read_timeout(timeout: Any) -> float | None:
+    """The read part of a ``requests`` timeout (a number, or a (connect, read) pair)."""
+    if isinstance(timeout, tuple):
+        timeout = timeout[-1]
+    return float(timeout) if isinstance(timeout, (int, float)) else None
+
+
+def _answer_too_slow(
+    request: requests.PreparedRequest, seconds: float | None
+) -> requests.exceptions.ReadTimeout:
+    """The timeout an answer still coming past its deadline ends in (retried like any)."""
+    path = urlsplit(str(request.url)).path
+    return requests.exceptions.ReadTimeout(
+        f"Read timed out: {path} was not answered whole within {seconds:g} s (`request_timeout`).",
+        request=request,
+    )
+
+
+def _tls_failure(request: requests.PreparedRequest, error: BaseException) -> OriginError | None:
+    """One sentence for a TLS failure no retry can mend, else None (retried as usual)."""
+    text, origin = str(error), origin_of_url(str(request.url))
+    if any(sign in text for sign in PLAIN_HTTP_SIGNS):
+        parts = urlsplit(str(request.url))
+        plain = f"http://{parts.netloc}"
+        return OriginError(
+            f"The server at {origin} speaks plain http, not https: set `api_url` to the "
+            f"address it answers at ({plain} is accepted for a local simulator only; for "
+            "Skipcall, https://api-public.skipcall.app)."
+        )
+    if any(sign in text for sign in UNTRUSTED_SIGNS):
+        return OriginError(
+            f"The TLS certificate of {origin} is not trusted (a proxy that intercepts TLS, or "
+            "a wrong host): point REQUESTS_CA_BUNDLE at the certificate authority to trust, "
+            "or check `api_url`."
+        )
+    return None

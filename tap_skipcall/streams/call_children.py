@@ -41,6 +41,9 @@ from tap_skipcall.freshness.unfinished import (
 from tap_skipcall.network.body import json_body
 from tap_skipcall.streams.calls import CallsStream
 
+#: The column SDK loaders keep for soft deletes.
+DELETED_AT = "_sdc_deleted_at"
+
 
 class WatchedObjectStream(SkipcallChildStream):
     """One object per call, read again by later syncs until it is final (a watch list)."""
@@ -66,12 +69,31 @@ class WatchedObjectStream(SkipcallChildStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        """The object; then whether it is final (off the lists) or to read again (on them)."""
+        """The object; then whether it is final (off the lists) or to read again (on them).
+
+        The child of a deleted call is never read again: it went with its call.
+        """
         if context is None or not self.has_work_for(context):
             return
         records = list(super().get_records(context))
-        self.after_read(str(context[self.parent_key]), records[0] if records else None, context)
+        record = records[0] if records else None
+        key = str(context[self.parent_key])
+        if context.get("deleted_at"):
+            for name in self.watch_list_names:
+                child_state.keep_watch_list(
+                    self, name, child_state.watch_list(self, name).without(key)
+                )
+        else:
+            self.after_read(key, record, context)
         yield from records
+
+    @override
+    def post_process(
+        self, row: dict[str, Any], context: Context | None = None
+    ) -> dict[str, Any] | None:
+        """A deleted call's child carries the call's ``deletedAt`` in ``_sdc_deleted_at``."""
+        row[DELETED_AT] = (context or {}).get("deleted_at")
+        return super().post_process(row, context)
 
 
 class CallRecordingsStream(WatchedObjectStream):
@@ -92,7 +114,7 @@ class CallRecordingsStream(WatchedObjectStream):
     ) -> Iterable[Context | None]:
         """Transcriptions only where the recording says one exists: no wasted request."""
         if record.get("hasTranscription"):
-            yield {"call_id": record["call_id"]}
+            yield {"call_id": record["call_id"], "deleted_at": (context or {}).get("deleted_at")}
 
     watch_list_names = (UNFINISHED, NOT_ATTACHED)
 

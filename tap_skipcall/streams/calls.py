@@ -10,7 +10,7 @@ hands its work to that run; ``get_records`` drops it when the sync ends.
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from tap_skipcall.client.pages import SkipcallListStream
 from tap_skipcall.freshness.refresher import ListedPage, Refresher, RefreshPlan
 from tap_skipcall.freshness.walk import WALK
 from tap_skipcall.network.body import json_body
+from tap_skipcall.values import parse_timestamp, utc_timestamp
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -66,6 +67,11 @@ class CallsStream(SkipcallListStream):
     #: The sync under way; None between syncs.
     _run: CallsSync | None = None
 
+    @property
+    def start_date(self) -> str | None:
+        """``start_date`` as the run compares it (a date or an offset-less time: UTC)."""
+        return utc_timestamp(self.config.get("start_date"))
+
     @cached_property
     def calls_list(self) -> CallsList:
         """The list outside the SDK's paging: probes, pages by number, ``--test``'s count."""
@@ -85,7 +91,8 @@ class CallsStream(SkipcallListStream):
     def _begin(self) -> CallsSync:
         """The run object of the sync the SDK begins, composed from its parts."""
         config = self.config
-        keeper = StateKeeper(self, config.get("start_date"))
+        start_date = self.start_date
+        keeper = StateKeeper(self, start_date)
         saved = keeper.saved
         started_at = clock.now()
         days = config["deletions_within_days"]
@@ -93,7 +100,8 @@ class CallsStream(SkipcallListStream):
             saved,
             now=started_at,
             period=timedelta(days=days) if days else None,
-            versions=self.versions_on,
+            versions=self.versions_on
+            and self.selected,  # no ACTIVATE_VERSION for a stream not sent
             full_table=self.replication_method == "FULL_TABLE",
         )
         if plan.reconciles:
@@ -102,6 +110,12 @@ class CallsStream(SkipcallListStream):
                 plan.why,
             )
         descendants = self._descendants_in_use()
+        if not self.selected:
+            self.logger.info(
+                "calls: not selected, so calls are read for %s but not written; their bookmark "
+                "is kept, so the next run reads only the calls changed since.",
+                ", ".join(descendants),
+            )
         refresh = RefreshPlan.for_run(
             keeper.entries.get(WALK),
             now=started_at,
@@ -125,8 +139,7 @@ class CallsStream(SkipcallListStream):
             settings=ReadSettings(
                 page_size=int(config["page_size"]),
                 sort_style=str(config["sort_style"]),
-                start_date=config.get("start_date"),
-                selected=self.selected,
+                start_date=start_date,
             ),
             progress=Progress(self.name, self.transport, self.logger),
             started_at=started_at,
@@ -174,7 +187,7 @@ class CallsStream(SkipcallListStream):
             logger=self.logger,
         )
         walk = refresher.after_read(
-            plan, met_every_call=met_every_call, synced_since=self.config.get("start_date")
+            plan, met_every_call=met_every_call, synced_since=self.start_date
         )
         return {WALK: walk.as_state()}
 
@@ -224,6 +237,17 @@ class CallsStream(SkipcallListStream):
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         """The page's calls to write, as the run decides."""
         return self.run.page(response)
+
+    @override
+    def compare_start_date(self, value: str, start_date_value: str) -> str:
+        """The SDK's starting value, with ``start_date`` read as the tap reads it.
+
+        Unused by the tap (its state keeper's bookmark decides), but the SDK computes it.
+        """
+        start = utc_timestamp(start_date_value)
+        if start is None or parse_timestamp(value) is None:
+            return value
+        return max(value, start, key=lambda stamp: parse_timestamp(stamp) or datetime.min)
 
     @override
     def get_replication_key_signpost(self, context: Context | None = None) -> None:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 from tap_skipcall.client.base import SCHEMAS, SkipcallStream
 from tap_skipcall.network.body import json_body
+from tap_skipcall.values import calendar_date
 
 
 class StatsStream(SkipcallStream):
@@ -32,8 +33,9 @@ class StatsStream(SkipcallStream):
     def window(self) -> tuple[str, str]:
         """The report window as ISO dates (default: the last 30 days)."""
         today = datetime_module.datetime.now(datetime_module.UTC).date()
-        start = self.config.get("stats_start_date") or str(today - datetime_module.timedelta(30))
-        return str(start)[:10], str(self.config.get("stats_end_date") or today)[:10]
+        start = calendar_date(self.config.get("stats_start_date"))
+        end = calendar_date(self.config.get("stats_end_date"))
+        return start or str(today - datetime_module.timedelta(30)), end or str(today)
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:

@@ -97,9 +97,18 @@ def test_bad_request_is_fatal_and_quotes_the_api(make_simulator):
 
 def test_wrong_api_url_path_gives_a_404_hint(make_simulator):
     sim = make_simulator(n_calls=10)
-    result = run_tap(tap_config(sim, api_url=sim.url + "/v1"), expect_error=True)
+    result = run_tap(tap_config(sim, api_url=sim.url + "/skipcall"), expect_error=True)
     assert "HTTP 404" in str(result.error)
     assert "Check `api_url`" in str(result.error)
+
+
+@pytest.mark.parametrize("suffix", ["/", "/v1", "/v1/", " "])
+def test_an_api_url_ending_in_the_version_or_a_slash_is_read_as_the_host(make_simulator, suffix):
+    sim = make_simulator(n_calls=10)
+    result = run_tap(tap_config(sim, api_url=sim.url + suffix))
+    assert len(result.ids()) == 10
+    paths = {query for endpoint, query, _ in sim.simulator.stats.log}
+    assert sim.simulator.stats.by_endpoint["unknown"] == 0, paths
 
 
 @pytest.mark.parametrize(

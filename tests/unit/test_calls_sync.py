@@ -82,7 +82,7 @@ def sdk_pages(run: CallsSync, api: FakeApi):
     return pages
 
 
-def begin(api, state=None, *, selected=True, days=7, versions=True):
+def begin(api, state=None, *, days=7, versions=True):
     """A run composed as the stream composes it, from fakes."""
     stream = FakeStream(state)
     keeper = StateKeeper(stream, None)
@@ -106,9 +106,7 @@ def begin(api, state=None, *, selected=True, days=7, versions=True):
         calls_list=CallsList(api.respond, transport),
         fan_out=ChildFanOut([], None, unchanged_calls(plan, keeper.saved)),
         refresh=refresh,
-        settings=ReadSettings(
-            page_size=100, sort_style="deep_object", start_date=None, selected=selected
-        ),
+        settings=ReadSettings(page_size=100, sort_style="deep_object", start_date=None),
         progress=Progress("calls", transport, LOG),
         started_at=NOW,
         fetch_page_ahead=lambda page: None,
@@ -184,14 +182,6 @@ def test_a_list_that_keeps_moving_sends_no_activate_version():
     assert activated == []
     assert stream.stream_state["reconciled_at"] == "2026-01-01T00:00:00Z"  # not renewed
     assert MAX_HEAD_PASSES == 5
-
-
-def test_calls_read_only_for_their_children_leave_the_calls_state_alone():
-    api = FakeApi(120)
-    run, stream, _, _ = begin(api, selected=False)
-    assert len(list(run.records(sdk_pages(run, api)))) == 120
-    assert stream.written == []
-    assert "replication_key_value" not in stream.stream_state
 
 
 def test_the_refresh_reads_pages_in_the_wire_form_the_sync_found():

@@ -116,6 +116,8 @@ def test_the_context_names_the_call_its_known_contact_its_sequence():
         "contact_id": "k1",
         "sequence_id": "s1",
         "ended_at": "2026-01-01T00:00:00.000Z",
+        "deleted_at": None,
     }
+    assert child_context_of({**call(), "deletedAt": "x"})["deleted_at"] == "x"
     assert child_context_of(call(unknown=True))["contact_id"] is None
     assert child_context_of(call(contact=None))["contact_id"] is None
