@@ -22,6 +22,9 @@ class FaultKind(StrEnum):
     REDIRECT = "redirect"  # a 302 to ``location`` (another origin, or the same one)
     TRICKLE = "trickle"  # the answer's body, one byte every ``seconds``
     HEADERS = "headers"  # the usual answer with ``headers`` in place of the rate-limit ones
+    REPLY = "reply"  # ``status``, ``headers`` and ``body`` exactly as given
+    CUT = "cut"  # the usual answer cut after ``cut`` bytes (a dropped connection mid-body)
+    RECODE = "recode"  # the usual answer in ``charset``, declared in Content-Type
 
 
 @dataclass
@@ -35,6 +38,15 @@ class Reply:
     headers: dict[str, str] | None = None
     #: Seconds between two bytes of the body (None: all at once).
     trickle: float | None = None
+    #: The endpoint's answer cut after this many bytes (None: whole).
+    cut: int | None = None
+    #: The endpoint's answer in this charset (None: UTF-8).
+    charset: str | None = None
+
+    @property
+    def wraps_answer(self) -> bool:
+        """Whether it sends the endpoint's own answer, transformed."""
+        return self.trickle is not None or self.cut is not None or self.charset is not None
 
 
 @dataclass
@@ -50,6 +62,9 @@ class Fault:
     probability: float | None = None  # or fire at random with this chance
     location: str = ""  # where a redirect sends the client (a path keeps the origin)
     headers: dict[str, str] | None = None  # the rate-limit headers a ``headers`` fault sends
+    body: bytes = b""  # what a ``reply`` fault sends
+    cut: int = 0  # where a ``cut`` fault cuts
+    charset: str = "utf-8"  # what a ``recode`` fault encodes in
     seen: int = 0
     fired: int = 0
 
@@ -88,6 +103,13 @@ class Fault:
             return Reply(status=302, body=b"", headers={"Location": self.location})
         if self.kind is FaultKind.TRICKLE:
             return Reply(trickle=self.seconds)
+        if self.kind is FaultKind.REPLY:
+            headers.update(self.headers or {})
+            return Reply(status=self.status, body=self.body)
+        if self.kind is FaultKind.CUT:
+            return Reply(cut=self.cut)
+        if self.kind is FaultKind.RECODE:
+            return Reply(charset=self.charset)
         if self.kind is FaultKind.HEADERS:
             for name in [h for h in headers if h.lower().startswith("x-ratelimit")]:
                 del headers[name]

@@ -177,13 +177,15 @@ class Simulator:
                 raise ApiError(404, "NOT_FOUND", f"Cannot GET {path}")
             fault = self._pick_fault(name)
             reply = fault.apply(headers) if fault is not None else None
-            if reply is not None and reply.trickle is None:
+            if reply is not None and not reply.wraps_answer:
                 return reply.status, headers, reply, name
             body = endpoint.handler(self, parse_qs(query, keep_blank_values=True), **params)
             if name == "list_calls":
                 self._after_list_page()
-            if reply is not None:  # the endpoint's answer, trickled
-                reply.body = encode(body)
+            if reply is not None:  # the endpoint's answer: trickled, cut or recoded
+                reply.body = encode(body, reply.charset)
+                if reply.cut is not None:
+                    reply.body = reply.body[: reply.cut]
                 return reply.status, headers, reply, name
             return 200, headers, body, name
         except ApiError as error:
@@ -246,12 +248,12 @@ class Simulator:
         return control.handle(self, method, path, body)
 
 
-def encode(body: Any) -> bytes:
+def encode(body: Any, charset: str | None = None) -> bytes:
     """JSON as a Node server writes it: UTF-8, and a lone surrogate as its escape."""
     try:
-        return json.dumps(body, ensure_ascii=False).encode()
-    except UnicodeEncodeError:  # a string no UTF-8 can hold: JSON.stringify escapes it
-        return json.dumps(body, ensure_ascii=True).encode()
+        return json.dumps(body, ensure_ascii=False).encode(charset or "utf-8")
+    except UnicodeEncodeError:  # a string the charset cannot hold: JSON.stringify escapes it
+        return json.dumps(body, ensure_ascii=True).encode(charset or "utf-8")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -265,10 +267,15 @@ class _Handler(BaseHTTPRequestHandler):
         """Keep test output quiet; the stats say what happened."""
 
     def _send(
-        self, status: int, headers: dict[str, str], body: bytes, trickle: float | None = None
+        self,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        trickle: float | None = None,
+        charset: str | None = None,
     ) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", f"application/json; charset={charset or 'utf-8'}")
         self.send_header("Content-Length", str(len(body)))
         for name, value in headers.items():
             self.send_header(name, value)
@@ -316,7 +323,9 @@ class _Handler(BaseHTTPRequestHandler):
                 extra = dict(body.headers or {})
                 if extra.get("Location") == "":  # a redirect to the very same URL
                     extra["Location"] = self.path
-                self._send(body.status, {**headers, **extra}, body.body or b"", body.trickle)
+                self._send(
+                    body.status, {**headers, **extra}, body.body or b"", body.trickle, body.charset
+                )
                 return
             self._send(status, headers, encode(body))
         except (BrokenPipeError, ConnectionResetError):

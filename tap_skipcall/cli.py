@@ -74,9 +74,7 @@ def catalog_findings(catalog: dict[str, Any], path: str) -> tuple[str | None, li
     listing = ", ".join(known)
     problem = None
     if orphans:
-        also = (
-            f" (it names {', '.join(strangers)}, which this tap does not have)" if strangers else ""
-        )
+        also = f" (it names {shown(strangers)}, which this tap does not have)" if strangers else ""
         problem = (
             f"The catalog file {path} has no entry for {', '.join(orphans)}, the parent of "
             f"streams it selects{also}: run `tap-skipcall --discover` for a catalog of this "
@@ -85,13 +83,18 @@ def catalog_findings(catalog: dict[str, Any], path: str) -> tuple[str | None, li
     selected = sorted(n for n in strangers if any(selected_in(s) for s in entries if _name(s) == n))
     warnings = (
         [
-            f"The catalog selects {', '.join(selected)}, which this tap does not have: ignored. "
+            f"The catalog selects {shown(selected)}, which this tap does not have: ignored. "
             f"Its streams are {listing}."
         ]
         if selected and not problem
         else []
     )
     return problem, warnings
+
+
+def shown(names: list[str]) -> str:
+    """Names as a sentence shows them: odd ones (line breaks, blanks) quoted and escaped."""
+    return ", ".join(n if n.isprintable() and n.strip() == n and n else repr(n) for n in names)
 
 
 def _name(entry: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 
 from tap_skipcall import logs
-from tap_skipcall.calls.state import StateError, state_problem
+from tap_skipcall.calls.state import StateError, state_problem, without_progress_markers
 from tap_skipcall.client.base import api_base
 from tap_skipcall.costs import duration, first_sync
 from tap_skipcall.errors import CommandLineError
@@ -85,7 +85,7 @@ class TapSkipcall(Tap):
         problem = state_problem(state, {str(stream.name) for stream in self.streams.values()})
         if problem:
             raise StateError(problem)
-        super().load_state(state)
+        super().load_state(without_progress_markers(state))
 
     @override
     def discover_streams(self) -> list[SkipcallStream]:

@@ -92,7 +92,7 @@ def run_tap(
         pytest.fail("the sync was expected to fail but succeeded")
     out.flush()
     text = out.buffer.getvalue().decode()  # type: ignore[attr-defined]
-    messages = [json.loads(line) for line in text.splitlines() if line.strip()]
+    messages = [json.loads(line) for line in text.split("\n") if line.strip()]  # not U+2028
     return SyncResult(messages=messages, error=error)
 
 

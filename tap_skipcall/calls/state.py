@@ -162,7 +162,8 @@ def read_state(state: Mapping[str, Any], start_date: str | None) -> SavedState:
     """
     saved = state.get("replication_key_value")
     if saved is not None:
-        bookmark = Bookmark(str(saved), frozenset(map(str, state.get(IDS_AT_BOOKMARK) or ())))
+        ids = state.get(IDS_AT_BOOKMARK)  # unreadable: unknown, so the calls at it are re-sent
+        bookmark = Bookmark(str(saved), frozenset(map(str, ids if isinstance(ids, list) else ())))
     else:
         bookmark = Bookmark(start_date)
     entry = state.get(RESUME)
@@ -188,6 +189,22 @@ def completed_state(
         RESUME: None,
         RECONCILED_AT: None if reconciled_at is None else iso(reconciled_at),
         LAST_RUN_AT: iso(last_run_at),
+    }
+
+
+def without_progress_markers(state: dict[str, Any]) -> dict[str, Any]:
+    """The state less the SDK's ``progress_markers``, which this tap never resumes from.
+
+    The SDK adds them while a sync runs and reads them back at the start of the next, and
+    fails on one that is not the object it wrote.
+    """
+    bookmarks = state.get("bookmarks") or {}
+    return {
+        **state,
+        "bookmarks": {
+            name: {k: v for k, v in entry.items() if k != "progress_markers"}
+            for name, entry in bookmarks.items()
+        },
     }
 
 

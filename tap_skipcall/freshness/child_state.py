@@ -53,12 +53,15 @@ def watched(stream: WithState, names: Iterable[str]) -> list[str]:
 def sequences_read_at(stream: WithState) -> dict[str, datetime]:
     """When each sequence's contacts were last read (unreadable entries are left out)."""
     saved = stream.stream_state.get(READ_AT)
-    stamps = {str(k): parse_timestamp(v) for k, v in (saved or {}).items()}
+    stamps = (
+        {str(k): parse_timestamp(v) for k, v in saved.items()} if isinstance(saved, dict) else {}
+    )
     return {k: v for k, v in stamps.items() if v is not None}
 
 
 def sequence_read(stream: WithState, sequence_id: str, at: datetime) -> None:
     """Note that this sequence's contacts were read now."""
-    read_at = dict(stream.stream_state.get(READ_AT) or {})
+    saved = stream.stream_state.get(READ_AT)
+    read_at = dict(saved) if isinstance(saved, dict) else {}
     read_at[sequence_id] = iso(at)
     stream.stream_state[READ_AT] = read_at

@@ -8,6 +8,7 @@ UTF-8 do. Everything else is kept as the API sent it.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import threading
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
 _PARSED: weakref.WeakKeyDictionary[requests.Response, Any] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 _DECODE = msgspec.json.Decoder()
-#: A ``\\uD800``-``\\uDFFF`` escape in the raw body: half of a surrogate pair, or a lone one.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 #: A code point left alone from a pair (a pair is joined into one character when parsed).
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
@@ -39,7 +38,7 @@ def json_body(response: requests.Response) -> Any:
         if response in _PARSED:
             return _PARSED[response]
     try:
-        payload = parse(response.content)
+        payload = parse(response.content, response.encoding)
     except ValueError as error:
         path = response.request.path_url.split("?")[0] if response.request else "the API"
         msg = (
@@ -52,27 +51,39 @@ def json_body(response: requests.Response) -> Any:
     return payload
 
 
-def parse(content: bytes) -> Any:
+def parse(content: bytes, charset: str | None = None) -> Any:
     """JSON text as values the tap can write: unencodable code points become U+FFFD.
 
-    msgspec is fast and strict; what it refuses (lone surrogates, ``NaN``, bytes that are
-    not UTF-8) is read again by the standard library, leniently.
+    msgspec reads UTF-8, fast and strictly; what it refuses (lone surrogates, ``NaN``, bytes
+    that are not UTF-8) and text in another declared ``charset`` are read by the standard
+    library, leniently, and cleaned.
     """
     try:
-        try:
-            return _DECODE.decode(content)
-        except msgspec.DecodeError:
-            pass
-        try:
-            payload = json.loads(content)
-        except UnicodeDecodeError:
-            payload = json.loads(content.decode("utf-8", errors="replace"))
+        if _is_utf8(charset):
+            try:
+                return _DECODE.decode(content)
+            except msgspec.DecodeError:
+                pass
+            try:
+                payload = json.loads(content)  # UTF-16 and UTF-32 are told by their bytes
+            except UnicodeDecodeError:
+                payload = json.loads(content.decode("utf-8", errors="replace"))
+        else:
+            payload = json.loads(content.decode(str(charset), errors="replace"))
     except RecursionError:
         msg = "nested too deeply to be a Skipcall answer"
         raise ValueError(msg) from None
-    if _SURROGATE_ESCAPE.search(content):
-        payload = writable(payload)
-    return payload
+    return writable(payload)
+
+
+def _is_utf8(charset: str | None) -> bool:
+    """Whether a declared charset is UTF-8 (or none, or one Python does not know)."""
+    if not charset:
+        return True
+    try:
+        return codecs.lookup(charset).name == "utf-8"
+    except LookupError:
+        return True
 
 
 def writable(value: Any) -> Any:

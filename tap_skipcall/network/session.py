@@ -106,10 +106,19 @@ class BudgetedSession(requests.Session):
 
     def get_redirect_target(self, resp: requests.Response) -> str | None:
         """Where a redirect leads, if it stays with the origin it came from; else an error."""
-        target = super().get_redirect_target(resp)
-        if target is None:
-            return None
-        came_from, goes_to = origin_of_url(resp.url), origin_of_url(urljoin(resp.url, target))
+        came_from = origin_of_url(resp.url)
+        try:
+            target = super().get_redirect_target(resp)
+            if target is None:
+                return None
+            goes_to = origin_of_url(urljoin(resp.url, target))
+        except ValueError:  # a Location that is not UTF-8, or no URL at all
+            msg = (
+                f"Skipcall's API at {came_from} answered with a redirect (HTTP "
+                f"{resp.status_code}) to a location that is not a URL: the tap does not follow "
+                "it; check `api_url`."
+            )
+            raise OriginError(msg) from None
         if goes_to != came_from:
             path = urlsplit(resp.url).path or "/"
             msg = (
