@@ -37,16 +37,16 @@ SETTINGS = th.PropertiesList(
         "start_date",
         th.DateTimeType,
         title="Start date",
-        description="Earliest `updatedAt` to sync on the first run (ISO 8601). "
-        "Omit to sync the whole history.",
+        description="Earliest `updatedAt` to sync on the first run: a date (2024-01-31) or a "
+        "date-time, with an offset or without (read as UTC). Omit to sync the whole history.",
     ),
     th.Property(
         "api_url",
         th.StringType,
         default=DEFAULT_API_URL,
         title="API URL",
-        description="API host, without `/v1`. Plain http is only accepted for loopback "
-        "addresses (a local simulator).",
+        description="API host; a trailing `/v1` is dropped (the tap adds it to every path). "
+        "Plain http is only accepted for loopback addresses (a local simulator).",
     ),
     th.Property(
         "workspace_ids",
@@ -67,7 +67,8 @@ SETTINGS = th.PropertiesList(
         th.IntegerType(minimum=1),
         default=60,
         title="Request timeout",
-        description="Seconds to wait for an answer before retrying the request.",
+        description="Seconds an answer may take, its body included, before it is dropped and "
+        "the request retried.",
     ),
     th.Property(
         "max_requests_per_minute",
@@ -147,14 +148,15 @@ SETTINGS = th.PropertiesList(
         "stats_start_date",
         th.DateType,
         title="Stats start date",
-        description="First day of the window the stats_* report streams cover "
-        "(default: 30 days ago).",
+        description="First day of the window the stats_* report streams cover: a date, or a "
+        "date-time's day (default: 30 days ago).",
     ),
     th.Property(
         "stats_end_date",
         th.DateType,
         title="Stats end date",
-        description="Last day of the stats_* report window (default: today).",
+        description="Last day of the stats_* report window: a date, or a date-time's day "
+        "(default: today).",
     ),
     th.Property(
         "stats_granularity",
@@ -181,8 +183,12 @@ def config_problems(given: dict[str, Any], *, needs_key: bool = True) -> list[st
 
     ``needs_key``: a missing key is a problem (not for ``--about`` or ``--discover``).
     """
-    config = {**defaults(), **given}
-    problems = []
+    problems = [
+        f"`{name}` is null: leave it out to use the default ({default}), or give a value."
+        for name, default in defaults().items()
+        if name in given and given[name] is None
+    ]
+    config = {**defaults(), **{k: v for k, v in given.items() if v is not None}}
     key = config.get("api_key")
     if key is None and not needs_key:
         pass
@@ -193,6 +199,20 @@ def config_problems(given: dict[str, Any], *, needs_key: bool = True) -> list[st
         )
     elif key != key.strip():
         problems.append("`api_key` has leading or trailing spaces: paste the key alone.")
+    elif not _header_text(key, ascii_only=True) or " " in key:
+        problems.append(
+            "`api_key` holds characters no API key has (spaces, line breaks or letters "
+            "beyond ASCII): paste the key alone."
+        )
+    for name in ("emit_activate_version_messages",):
+        if not isinstance(config.get(name), bool):
+            problems.append(f"`{name}` must be true or false (got {config.get(name)!r}).")
+    agent = config.get("user_agent")
+    if agent is not None and not (isinstance(agent, str) and _header_text(agent)):
+        problems.append(
+            "`user_agent` must be text an HTTP header can carry (no line breaks, Latin-1 "
+            f"letters only), such as my-company-elt/1.0 (got {str(agent)[:40]!r})."
+        )
     start = config.get("start_date")
     if start is not None and parse_timestamp(start) is None:
         problems.append(
@@ -252,6 +272,12 @@ def _whole_number(value: Any, highest: int | None, *, lowest: int = 1) -> bool:
         and not isinstance(value, bool)
         and lowest <= value <= (value if highest is None else highest)
     )
+
+
+def _header_text(text: str, *, ascii_only: bool = False) -> bool:
+    """Whether an HTTP header can carry this text as it is."""
+    limit = 0x7F if ascii_only else 0xFF
+    return all(0x20 <= ord(c) <= limit and ord(c) != 0x7F for c in text)
 
 
 def _url_problems(url: Any) -> list[str]:
