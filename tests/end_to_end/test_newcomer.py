@@ -93,8 +93,9 @@ def test_a_fresh_meltano_project_from_the_hub_definition_extracts_the_default_st
     ours = yaml.safe_load((ROOT / "meltano.yml").read_text())
     tap = next(p for p in project["plugins"]["extractors"] if p["name"] == "tap-skipcall")
     tap["pip_url"] = str(ROOT)
-    jsonl = next(p for p in ours["plugins"]["loaders"] if p["name"] == "target-jsonl")
-    project["plugins"]["loaders"] = [jsonl]
+    loaders = {p["name"]: p for p in ours["plugins"]["loaders"]}
+    # target-postgres as `meltano add` would declare it (the Hub is unreachable here).
+    project["plugins"]["loaders"] = [loaders["target-jsonl"], loaders["target-postgres"]]
     assert "utilities" not in project["plugins"]
     project_file.write_text(yaml.safe_dump(project, sort_keys=False))
     # Meltano drops a referenced definition's `select`: the README's next line sets it.
@@ -108,15 +109,40 @@ def test_a_fresh_meltano_project_from_the_hub_definition_extracts_the_default_st
     run("install")
 
     sim = make_simulator(n_calls=250)
-    env.update(
-        TAP_SKIPCALL_API_URL=sim.url,
-        TAP_SKIPCALL_API_KEY=sim.simulator.config.api_key,
-    )
+    env.update(TAP_SKIPCALL_API_URL=sim.url)
+    # The README's settings lines, as written but for the key: the simulator's.
+    block = readme_block("### With Meltano", "### Running without Meltano")
+    for line in block:
+        if line.startswith("meltano config set") and "_select" not in line:
+            line = line.split("#")[0].replace("sk_live_…", sim.simulator.config.api_key)
+            run(*shlex.split(line.replace("…", "127.0.0.1"))[1:])
+    assert "start_date 2024-01-01 " in " ".join(block)  # a date, through Meltano
     run("run", "tap-skipcall", "target-jsonl")
-    written = sorted(path.stem for path in (tmp_path / "project/output").glob("*.jsonl"))
+    output = tmp_path / "project/output"
+    written = sorted(path.stem for path in output.glob("*.jsonl"))
     assert written == sorted(DEFAULT_STREAMS)
     assert sim.simulator.stats.by_endpoint["recording"] == 0  # no per-call requests
-    assert json.loads((tmp_path / "project/output/calls.jsonl").read_text().splitlines()[0])
+    calls = [json.loads(line) for line in (output / "calls.jsonl").read_text().splitlines()]
+    assert len(calls) == 250  # every call updated since 2024-01-01
+
+    # Selecting one more stream, as the README says, reads its rows for the calls that change.
+    run(*shlex.split('select tap-skipcall call_recordings "*"'))
+    changed = sim.simulator.data.update_calls(7)
+    run("run", "tap-skipcall", "target-jsonl")
+    assert sim.simulator.stats.by_endpoint["recording"] == 7
+    assert (output / "call_recordings.jsonl").exists()
+
+    # Starting over, as the README says: the state id, cleared; or one run without state.
+    listed = run("state", "list")
+    (state_id,) = [word for word in listed.split() if word.endswith("tap-skipcall-to-target-jsonl")]
+    run("state", "clear", "--force", state_id)
+    before = sim.simulator.stats.by_endpoint["list_calls"]
+    run("run", "tap-skipcall", "target-jsonl")
+    assert sim.simulator.stats.by_endpoint["list_calls"] - before == 3  # all 250 again
+    before = sim.simulator.stats.by_endpoint["list_calls"]
+    run("run", "--full-refresh", "tap-skipcall", "target-jsonl")
+    assert sim.simulator.stats.by_endpoint["list_calls"] - before == 3
+    assert changed
 
 
 def readme_block(start: str, end: str) -> list[str]:
@@ -148,8 +174,9 @@ def test_the_readme_commands_without_meltano_work_as_written(tmp_path):
     assert "Connection test passed" in completed.stderr
     first = (tmp_path / "first-run.jsonl").read_text().splitlines()
     assert sum('"type":"RECORD","stream":"calls"' in line for line in first) == 500
-    state = json.loads((tmp_path / "state.json").read_text())
-    assert state["bookmarks"]["calls"]["resume"] is None
+    message = json.loads((tmp_path / "state.json").read_text())  # the whole STATE line
+    assert message["type"] == "STATE"
+    assert message["value"]["bookmarks"]["calls"]["resume"] is None
     following = (tmp_path / "next-run.jsonl").read_text()
     assert '"type":"RECORD","stream":"calls"' not in following  # nothing changed since
 

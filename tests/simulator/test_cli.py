@@ -236,3 +236,57 @@ def test_help_describes_test_as_it_behaves_and_a_wrong_key_is_one_line(make_simu
     assert len(errors) == 1, completed.stderr
     assert "tap-skipcall stopped: Skipcall rejected the API key (HTTP 401" in errors[0]
     assert "An unhandled error occurred" not in completed.stderr
+
+
+@pytest.mark.slow  # subprocesses
+def test_the_readme_environment_forms_work_as_written(make_simulator, tmp_path):
+    sim = make_simulator(n_calls=60)
+    wanted = sorted(sim.simulator.data.workspaces)[:2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.getcwd(),
+        "TAP_SKIPCALL_API_KEY": sim.simulator.config.api_key,
+        "TAP_SKIPCALL_API_URL": sim.url,
+        "TAP_SKIPCALL_WORKSPACE_IDS": json.dumps(wanted),  # as the README writes it
+    }
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(catalog_selecting(tap_config(sim), ["calls"])))
+
+    def run(*args: str, **more: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "tap_skipcall", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**env, **more},
+        )
+
+    synced = run("--config", "ENV", "--catalog", str(catalog))
+    assert synced.returncode == 0, synced.stderr[-2000:]
+    ids = {
+        json.loads(line)["record"]["id"]
+        for line in synced.stdout.splitlines()
+        if line.startswith('{"type":"RECORD"')
+    }
+    in_scope = {c for c, w in sim.simulator.data.call_workspace.items() if w in wanted}
+    assert ids == in_scope
+    assert "DEBUG" not in synced.stderr
+    debug = run("--config", "ENV", "--catalog", str(catalog), TAP_SKIPCALL_LOGLEVEL="DEBUG")
+    assert debug.returncode == 0
+    assert "| DEBUG    |" in debug.stderr
+    about = run("--about", "--format", "markdown")
+    assert about.returncode == 0
+    assert "| api_key " in about.stdout
+    assert "| batch_config " in about.stdout  # the SDK's own settings are listed too
+
+
+@pytest.mark.slow  # a subprocess
+def test_the_readme_test_commands_collect_the_tests():
+    completed = subprocess.run(
+        ["scripts/test", "-m", "not slow", "--collect-only", "-q", "tests/unit/test_config.py"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "tests collected" in completed.stdout or "test_config.py::" in completed.stdout
