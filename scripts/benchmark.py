@@ -395,7 +395,7 @@ def days(args: argparse.Namespace) -> tuple[str, str]:
         rows.append(f"| {day} | " + " | ".join(cells) + " |")
     lines = [
         f"| Measured: {args.calls:,} calls, a sync a day, {args.days} days "
-        "([table](docs/measurements.md#ten-days-on-a-living-account)) "
+        "(the table below) "
         "| first sync | a daily sync | the reconciliation day |",
         "|---|--:|--:|--:|",
     ]
@@ -548,7 +548,7 @@ def main() -> None:
         text, summary = days(args)
         print(summary)
         if args.write:
-            replace_block(ROOT / "README.md", "measured freshness costs", summary)
+            replace_block(ROOT / "docs/measurements.md", "measured freshness costs", summary)
         block = "days"
     elif args.latency:
         block, text = "latency", latency(args)
