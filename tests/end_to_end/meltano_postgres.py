@@ -133,7 +133,7 @@ def meltano():
         _missing("the `meltano` command was not found (set MELTANO_BIN)")
     env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
     subprocess.run(
-        [command, "install", "tap-skipcall", "target-postgres", "target-duckdb"],
+        [command, "install", "tap-skipcall", "target-postgres", "target-duckdb", "dbt-postgres"],
         cwd=ROOT,
         env=env,
         check=True,

@@ -17,6 +17,10 @@ FRESH_PROJECT = (
 )
 WITHOUT_MELTANO = NEWCOMER + "test_the_readme_commands_without_meltano_work_as_written"
 CLI = "tests/simulator/test_cli.py::"
+DBT_JOB = (
+    "tests/end_to_end/test_dbt_package.py::"
+    "test_the_meltano_job_builds_models_that_match_the_simulator"
+)
 ENVIRONMENT = CLI + "test_the_readme_environment_forms_work_as_written"
 
 #: What the README says to run, by how it starts, and the test that runs it as written.
@@ -33,6 +37,7 @@ EXERCISED = {
     "meltano run --full-refresh": FRESH_PROJECT,
     "meltano run tap-skipcall target-jsonl": FRESH_PROJECT,
     "meltano run tap-skipcall target-postgres": "tests/end_to_end/test_e2e_postgres.py",
+    "meltano run skipcall-to-postgres": DBT_JOB,
     "pip install": WITHOUT_MELTANO,
     "python -m skipcall_simulator": WITHOUT_MELTANO,
     "tap-skipcall --config config.json": WITHOUT_MELTANO,
