@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from tap_skipcall.calls.position import Batch, PageRequest, Position, Verdict
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tap_skipcall.calls.rows import Probe
 
 
@@ -67,23 +69,34 @@ def wants_probe(position: Position) -> bool:
 
 
 def settle(
-    position: Position, page: PageRequest, verdict: Verdict, probe: Probe | None
+    position: Position,
+    page: PageRequest,
+    verdict: Verdict,
+    probe: Probe | Callable[[], Probe] | None,
 ) -> tuple[Verdict, Position]:
-    """The verdict on a page of an open batch: trusted, pending, or the batch read again."""
+    """The verdict on a page of an open batch: trusted, pending, or the batch read again.
+
+    A batch ends at its last page, or where the read stops inside it (``start_date`` or the
+    bookmark reached); there the probe (read then, if it is a function) must equal the one
+    before the batch.
+    """
     batching = position.batching
     batch = batching.open
     if batch is None:
         return verdict, position
-    if page.number == batch.last and probe is not None and probe == batching.reference:
-        return verdict, replace(position, batching=replace(batching, open=None))
     planned = verdict.next_page
-    if page.number < batch.last and planned is not None and planned.number == page.number + 1:
+    observed = None
+    if page.number == batch.last or planned is None:
+        observed = probe() if callable(probe) else probe
+        if observed is not None and observed == batching.reference:
+            return verdict, replace(position, batching=replace(batching, open=None))
+    elif page.number < batch.last and planned.number == page.number + 1:
         return replace(verdict, checkpoint=batch.checkpoint), position  # not trusted yet
     # The list moved while the batch was served (or the plan left it): read it again.
     batching = replace(
         batching,
         open=None,
-        reference=probe or batching.reference,
+        reference=observed or batching.reference,
         one_at_a_time_until=batch.last,
         read_again=batching.read_again + 1,
     )

@@ -39,6 +39,8 @@ from tap_skipcall.calls.rows import Edge, Probe, ids_at
 from tap_skipcall.calls.state import Bookmark, delivered
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tap_skipcall.calls.rows import Answer
     from tap_skipcall.calls.state import Checkpoint
 
@@ -64,9 +66,16 @@ class CallPager:
         page_size: int,
         sort_style: str,
         pages_ahead: int = 1,
+        reads_whole_list: bool | None = None,
     ) -> None:
         self.bookmark = bookmark
         self.resume = resume
+        #: Whether this read goes down the whole list (a backfill, from ``start_date`` or a
+        #: checkpoint too): only such a read takes pages together. Default: when it starts
+        #: from no bookmark and no checkpoint.
+        self.reads_whole_list = (
+            bookmark.at is None and resume is None if reads_whole_list is None else reads_whole_list
+        )
         self.page_size = page_size
         self.styles = styles_to_try(sort_style)
         self.position = Position(
@@ -86,11 +95,12 @@ class CallPager:
         """Whether every page so far came back newest first."""
         return self.position.ordered
 
-    def read(self, answer: Answer, probe: Probe | None = None) -> Verdict:
+    def read(self, answer: Answer, probe: Probe | Callable[[], Probe] | None = None) -> Verdict:
         """Plan the next page from this answer to :attr:`current`.
 
         ``probe`` is the head of the list read after the last page of a batch was served
-        (:meth:`wants_probe`).
+        (:meth:`wants_probe`), or a function that reads it: it is then called only when a
+        batch ends on this page, at its last page or where the read stops inside it.
         """
         page = self.position.page
         verdict, position = self._plan(page, answer)
@@ -104,9 +114,14 @@ class CallPager:
         return verdict
 
     def batch_after(self, verdict: Verdict) -> list[PageRequest]:
-        """Pages to request together after this verdict (empty: just the next one)."""
-        backfill = self.bookmark.at is None and self.resume is None
-        pages, self.position = batches.open_batch(self.position, verdict, backfill=backfill)
+        """Pages to request together after this verdict (empty: just the next one).
+
+        A resumed read takes pages together once it has caught up with the checkpoint and
+        checked where it landed: before that it reads single pages.
+        """
+        progress = self.position.resume
+        whole = self.reads_whole_list and progress.caught_up and progress.landing is None
+        pages, self.position = batches.open_batch(self.position, verdict, backfill=whole)
         return pages
 
     def read_pages_ahead(self, pages: int) -> None:

@@ -24,6 +24,8 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import requests
 
     from tap_skipcall.calls.pager import CallPager
@@ -39,7 +41,9 @@ class NewestFirstPaginator(BaseAPIPaginator["PageRequest"]):
         self.pager = pager
         self.verdict: Verdict | None = None
 
-    def read(self, response: requests.Response, probe: Probe | None = None) -> Verdict:
+    def read(
+        self, response: requests.Response, probe: Probe | Callable[[], Probe] | None = None
+    ) -> Verdict:
         """What the pager makes of this answer (called once per page, before its rows)."""
         try:
             self.verdict = self.pager.read(answer_of(response), probe)

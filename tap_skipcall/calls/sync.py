@@ -132,6 +132,7 @@ class CallsSync:
             page_size=self.settings.page_size,
             sort_style=self.settings.sort_style,
             pages_ahead=self.calls_list.first_pages_ahead(),
+            reads_whole_list=plan.complete_read,
         )
         self.read = ListRead(pager)
         return self.read
@@ -220,9 +221,10 @@ class CallsSync:
         """
         read = self.read
         pager = read.pager
-        page_read = pager.current.number
-        probe = self.calls_list.probe(pager.current) if pager.wants_probe() else None
-        verdict = read.paginator.read(response, probe)
+        current = pager.current
+        page_read = current.number
+        # The head, read only if a batch of pages read together ends on this page.
+        verdict = read.paginator.read(response, lambda: self.calls_list.probe(current))
         self._pace(response, pager)
         payload = json_body(response)
         calls = payload["data"]

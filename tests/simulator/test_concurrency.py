@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from tests.helpers import ALL_STREAMS, loaded_latest, run_tap, tap_config, visible_truth
@@ -122,3 +124,40 @@ def test_pages_read_together_are_chosen_from_the_plan_by_default(make_simulator,
         assert probes == []
         assert list_requests == 15
     assert sim.simulator.stats.by_status[429] == 0
+
+
+def test_a_backfill_from_start_date_reads_pages_together_to_the_edge(make_simulator):
+    sim = make_simulator(n_calls=3_000, seed=5, latency=0.002)
+    stamps = sorted(c["updatedAt"] for c in visible_truth(sim).values())
+    start = stamps[1_450]  # 1,550 calls from it: the edge on page 16 of 30
+    config = tap_config(sim, max_concurrent_requests=8, calls_pages_ahead=8, start_date=start)
+    result = run_tap(config, select=["calls"])
+    expected = {cid for cid, c in visible_truth(sim).items() if c["updatedAt"] >= start}
+    assert sorted(result.ids()) == sorted(expected)
+    served = [q for endpoint, q, _ in sim.simulator.stats.log if endpoint == "list_calls"]
+    probes = sum("limit=1&" in q or q.endswith("limit=1") for q in served)
+    pages = len(served) - probes
+    # Pages 1, 2-9 and 10-17 (the edge on 16): at most one batch past the edge, one probe
+    # per batch, and nothing read again.
+    assert pages == 17
+    assert probes == 2
+
+
+def test_a_resumed_backfill_reads_pages_together_after_it_lands(make_simulator):
+    sim = make_simulator(n_calls=3_000, seed=5, latency=0.002)
+    config = tap_config(sim, max_concurrent_requests=8, calls_pages_ahead=8)
+    first = run_tap(config, select=["calls"])
+    checkpoint = next(  # the state a run killed after a third of the list had written
+        s
+        for s in first.states
+        if (s["bookmarks"]["calls"].get("resume") or {}).get("rows_read", 0) >= 1_000
+    )
+    before = sim.simulator.stats.by_endpoint["list_calls"]
+    resumed = run_tap(config, state=checkpoint, select=["calls"])
+    rows_read = checkpoint["bookmarks"]["calls"]["resume"]["rows_read"]
+    assert set(resumed.ids()) | set(first.ids()[:rows_read]) == set(visible_truth(sim))
+    read = sim.simulator.stats.by_endpoint["list_calls"] - before
+    pages_left = math.ceil((3_000 - rows_read) / 100)
+    batches = math.ceil((pages_left - 1) / 8)
+    assert read <= pages_left + 2 + batches  # the head, the landing, a probe per batch
+    assert read > pages_left + 2  # probes: the pages left were read together

@@ -435,3 +435,107 @@ def test_pages_ahead_follow_the_plan_and_the_answer_time(per_minute, answer_ms, 
 
     per_second = None if per_minute is None else per_minute / 60
     assert pages_ahead_for(per_second, answer_ms / 1000, most=most) == expected
+
+
+def concurrent_read(model: ListModel, pager: CallPager, *, during=None) -> dict:
+    """A read as the run makes it with requests in flight: each batch served whole (in
+    reverse, the worst case) before its pages are read, and the head probed only when a
+    batch ends (at its last page, or where the read stops inside it)."""
+    probes: list[int] = []
+
+    def probe() -> Probe:
+        probes.append(len(model.served))
+        return Probe.of(Answer(model.rows[:1], limit=1, total=len(model.rows)))
+
+    pending: dict[int, Answer] = {}
+    while True:
+        number = pager.current.number
+        answer = pending.pop(number, None) or model.answer(number)
+        verdict = pager.read(answer, probe)
+        if verdict.keep_rows:
+            model.emitted += [r.id for r in answer.rows if r.id not in verdict.already_delivered]
+        if verdict.checkpoint is not None:
+            model.checkpoints.append(verdict.checkpoint)
+        if verdict.next_page is None:
+            return {"probes": len(probes), "pending": sorted(pending)}
+        batch = pager.batch_after(verdict)
+        if batch:
+            pending = {}
+            for index, request in enumerate(reversed(batch)):
+                pending[request.number] = model.answer(request.number)
+                if during and index == 0:
+                    during(model)
+
+
+@pytest.mark.parametrize(
+    ("name", "settings", "served", "probes", "unread"),
+    [
+        # start_date at minute 155 of 200: the edge is page 5; the batch 2-9 was in flight.
+        (
+            "start_date",
+            {"bookmark": Bookmark(stamp(155)), "reads_whole_list": True},
+            [1, 9, 8, 7, 6, 5, 4, 3, 2],
+            1,
+            [6, 7, 8, 9],
+        ),
+        # the same bookmark saved by a completed run: an incremental run, one page at a time.
+        ("incremental", {"bookmark": Bookmark(stamp(155))}, [1, 2, 3, 4, 5], 0, []),
+        # no bookmark: the whole list, in batches of 8 (pages 2-9, 10-17, 18-20).
+        (
+            "backfill",
+            {"bookmark": Bookmark()},
+            [1, *range(9, 1, -1), *range(17, 9, -1), *range(20, 17, -1)],
+            3,
+            [],
+        ),
+    ],
+)
+def test_pages_are_read_together_in_every_backfill(name, settings, served, probes, unread):
+    model = ListModel(newest_first(200))
+    pager = make_pager(page_size=10, pages_ahead=8, **settings)
+    outcome = concurrent_read(model, pager)
+    assert model.served == served, name
+    assert outcome["probes"] == probes
+    assert outcome["pending"] == unread  # at most one batch past the edge, unread
+    since = settings["bookmark"].at
+    expected = {r.id for r in model.rows if since is None or r.at >= since}
+    assert set(model.emitted) == expected
+    assert len(model.emitted) == len(expected)
+
+
+def test_a_batch_the_read_ends_inside_is_read_again_if_the_list_moved():
+    moved = {"done": False}
+
+    def update_below(model: ListModel) -> None:
+        if not moved["done"]:  # between the serves of page 9 and page 8
+            moved["done"] = True
+            model.update("c0120")
+
+    model = ListModel(newest_first(200))
+    pager = make_pager(
+        page_size=10, pages_ahead=8, bookmark=Bookmark(stamp(155)), reads_whole_list=True
+    )
+    concurrent_read(model, pager, during=update_below)
+    assert pager.position.batching.read_again == 1
+    assert model.served[9:] == [2, 3, 4, 5]  # read again one page at a time, to the edge
+    expected = {r.id for r in model.rows if r.at >= T0 + timedelta(minutes=155)} - {"c0120"}
+    assert expected <= set(model.emitted)
+
+
+def test_a_resumed_backfill_reads_together_once_it_landed():
+    model = ListModel(newest_first(300))
+    killed = make_pager(page_size=10, bookmark=Bookmark())
+    model.sync(killed, stop_after=10)  # killed after page 10: 100 rows delivered
+    checkpoint = model.checkpoints[-1]
+    for minute in range(5):  # calls changed since: the head grows by five
+        model.update(f"c{minute:04d}")
+    model.served.clear()
+    resumed = make_pager(
+        page_size=10, pages_ahead=8, bookmark=Bookmark(), resume=checkpoint, reads_whole_list=True
+    )
+    concurrent_read(model, resumed)
+    # The head (page 1), the landing (page 10, one page at a time), then batches of 8.
+    assert model.served[:2] == [1, 10]
+    assert model.served[2:10] == list(range(18, 10, -1))
+    assert resumed.position.batching.batches == 3  # 11-18, 19-26, 27-30
+    assert set(model.emitted) | {r.id for r in model.rows[5:105]} >= {r.id for r in model.rows}
