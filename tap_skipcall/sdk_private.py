@@ -98,6 +98,17 @@ def write_state_now(stream: Stream) -> None:
     stream._write_state_message()
 
 
+def flush_messages(stream: Stream) -> None:
+    """Write every message the tap's writer holds (``Stream._tap`` is private in the SDK).
+
+    The tap's writer holds RECORD messages until another message comes
+    (:mod:`tap_skipcall.output`); a stream's records end with a flush.
+    """
+    flush = getattr(stream._tap.message_writer, "flush", None)
+    if flush is not None:
+        flush()
+
+
 def settings_from_environment(tap_class: type[Tap]) -> dict[str, Any]:
     """The settings the environment gives (``TAP_SKIPCALL_…``), as the SDK reads them.
 

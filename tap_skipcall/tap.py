@@ -8,7 +8,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Tap
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 
 from tap_skipcall import logs
@@ -17,6 +16,7 @@ from tap_skipcall.client.base import api_base
 from tap_skipcall.costs import duration, first_sync
 from tap_skipcall.errors import CommandLineError
 from tap_skipcall.network.transport import Transport
+from tap_skipcall.output import RecordsHeldWriter
 from tap_skipcall.sdk_private import exit_codes_on_signals, plain_sentences_first
 from tap_skipcall.settings import SETTINGS, config_notes, config_problems, unknown_settings
 from tap_skipcall.streams import STREAM_TYPES
@@ -45,8 +45,9 @@ class TapSkipcall(Tap):
     name = "tap-skipcall"
     logs.install(name)
     config_jsonschema = SETTINGS.to_dict()
-    #: msgspec encodes Singer messages several times faster than the default writer.
-    message_writer_class = MsgSpecWriter
+    #: msgspec encodes Singer messages several times faster than the default writer; records
+    #: are held and written together, every other message flushed (:mod:`tap_skipcall.output`).
+    message_writer_class = RecordsHeldWriter
     #: The SDK's, and `test`: `--test` checks the key with one request.
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
         *Tap.capabilities,

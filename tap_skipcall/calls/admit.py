@@ -17,11 +17,10 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from tap_skipcall.calls.rows import REPLICATION_KEY
-from tap_skipcall.values import parse_timestamp
+from tap_skipcall.calls.rows import REPLICATION_KEY, Row
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Sequence
 
 #: Where an ``updatedAt`` that is not a timestamp is kept (a field the schema lacks: ``extra``).
 UNREADABLE_UPDATED_AT = "updatedAt_as_sent"
@@ -33,12 +32,6 @@ def version_key(call_id: str, updated_at: Any) -> bytes:
     """A call's version as 16 bytes: what a run remembers of each call it wrote."""
     text = f"{call_id}\x00{updated_at if isinstance(updated_at, str) else ''}"
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-def usable_id(call: Any) -> str | None:
-    """The call's ``id``, if it is one a target can key rows on."""
-    ident = call.get("id") if isinstance(call, dict) else None
-    return ident if isinstance(ident, str) and ident.strip() else None
 
 
 @dataclass(frozen=True)
@@ -53,26 +46,29 @@ class Admitted:
 
 
 def admit(
-    calls: Iterable[Any],
+    calls: Sequence[Any],
     *,
     page: int,
     already_delivered: frozenset[str],
     written: set[bytes] | frozenset[bytes],
     leave_out_deleted: bool = False,
+    rows: Sequence[Row] | None = None,
 ) -> Admitted:
     """The calls of page ``page`` to write (see the module docstring for the rule).
 
     ``already_delivered`` are the calls an earlier run delivered; ``written`` the versions
     this run wrote; ``leave_out_deleted``: a reconciliation leaves soft-deleted calls out
-    (so that ``ACTIVATE_VERSION`` removes them).
+    (so that ``ACTIVATE_VERSION`` removes them); ``rows``: the calls as the pager read them
+    (read again here if not given).
     """
     fresh: list[dict[str, Any]] = []
     keys: set[bytes] = set()
     without_id: list[str] = []
     without_stamp: list[str] = []
     repeated = 0
-    for position, call in enumerate(calls, start=1):
-        ident = usable_id(call)
+    parsed = rows if rows is not None else [Row.of(call) for call in calls]
+    for position, (call, row) in enumerate(zip(calls, parsed, strict=True), start=1):
+        ident = row.id if row.id.strip() else None
         if ident is None:
             stamp = call.get(REPLICATION_KEY) if isinstance(call, dict) else None
             without_id.append(f"row {position} of page {page} (updatedAt {stamp!r})")
@@ -85,7 +81,7 @@ def admit(
             repeated += 1
             continue
         keys.add(key)
-        if parse_timestamp(raw) is None:
+        if row.at is None:
             without_stamp.append(ident)
             if raw is not None:
                 call = {**call, REPLICATION_KEY: None, UNREADABLE_UPDATED_AT: raw}

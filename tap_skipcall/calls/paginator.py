@@ -40,13 +40,16 @@ class NewestFirstPaginator(BaseAPIPaginator["PageRequest"]):
         super().__init__(pager.current)
         self.pager = pager
         self.verdict: Verdict | None = None
+        #: The last answer read, as the pager read it (its rows parsed once).
+        self.answer: Answer | None = None
 
     def read(
         self, response: requests.Response, probe: Probe | Callable[[], Probe] | None = None
     ) -> Verdict:
         """What the pager makes of this answer (called once per page, before its rows)."""
+        self.answer = answer_of(response)
         try:
-            self.verdict = self.pager.read(answer_of(response), probe)
+            self.verdict = self.pager.read(self.answer, probe)
         except PaginationError as error:
             raise SkipcallAPIError(str(error)) from error
         return self.verdict

@@ -10,6 +10,7 @@ their states still load.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from tap_skipcall.calls.rows import REPLICATION_KEY
@@ -38,9 +39,9 @@ class Bookmark:
     value: str | None = None
     ids: frozenset[str] = frozenset()
 
-    @property
+    @cached_property
     def at(self) -> datetime | None:
-        """The bookmark as a moment."""
+        """The bookmark as a moment (read once: every row is compared with it)."""
         return parse_timestamp(self.value)
 
     def holds(self, row: Row) -> bool:
@@ -65,12 +66,12 @@ class UpdatedRange:
     end: str
     ids_at_start: frozenset[str]
 
-    @property
+    @cached_property
     def start_at(self) -> datetime:
         """The lower end as a moment."""
         return parse_timestamp(self.start)  # type: ignore[return-value]  # checked on load
 
-    @property
+    @cached_property
     def end_at(self) -> datetime:
         """The upper end as a moment."""
         return parse_timestamp(self.end)  # type: ignore[return-value]  # checked on load

@@ -240,6 +240,7 @@ class CallsSync:
                 already_delivered=verdict.already_delivered,
                 written=self._written,
                 leave_out_deleted=self.plan.reconciles,  # so that ACTIVATE_VERSION removes them
+                rows=read.paginator.answer.rows if read.paginator.answer else None,
             )
             self._written.update(admitted.keys)
             self._notes = self._notes.after(admitted)

@@ -37,7 +37,7 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable, Mapping
+    from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 
     import requests
     from backoff.types import Details
@@ -111,9 +111,23 @@ class SkipcallStream(RESTStream[Any]):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The SDK's records; a top-level stream read whole gets one table version."""
         records = super().get_records(context)
-        if self.read_whole and self.parent_stream_type is None:
-            return versions.with_one_version(self, records)
-        return records
+        if self.parent_stream_type is not None:
+            return records  # written within the parent's records
+        if self.read_whole:
+            records = versions.with_one_version(self, records)
+        return self._handed_on_at_end(records)
+
+    def _handed_on_at_end(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """The records; then every record the writer holds is written, even after an error.
+
+        The tap's writer holds RECORD messages until another message comes
+        (:mod:`tap_skipcall.output`): a stream ending in an error writes no STATE, and its
+        last records would otherwise wait for the process to end.
+        """
+        try:
+            yield from records
+        finally:
+            sdk_private.flush_messages(self)
 
     @override
     @property
@@ -274,9 +288,10 @@ class SkipcallStream(RESTStream[Any]):
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
         """Keep fields the schema does not declare in ``extra`` instead of dropping them."""
+        if row.keys() <= self._declared_fields:  # the usual case, checked without a new set
+            return row
         undeclared = row.keys() - self._declared_fields
-        if undeclared:
-            row["extra"] = {key: row.pop(key) for key in sorted(undeclared)}
+        row["extra"] = {key: row.pop(key) for key in sorted(undeclared)}
         return row
 
     @cached_property

@@ -259,7 +259,8 @@ class CallsStream(SkipcallListStream):
         self, record: dict[str, Any], context: Context | None
     ) -> Iterable[Context | None]:
         """Hand a call to its children only when one of them reads (the fan-out's plan)."""
-        return self.run.fan_out.contexts(record)
+        fan_out = self.run.fan_out
+        return fan_out.contexts(record) if fan_out.children else ()
 
     @override
     def get_child_context(self, record: dict[str, Any], context: Context | None) -> Context:
