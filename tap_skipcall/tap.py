@@ -13,7 +13,7 @@ from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 from tap_skipcall import logs
 from tap_skipcall.calls.state import StateError, state_problem, without_progress_markers
 from tap_skipcall.client.base import api_base
-from tap_skipcall.costs import duration, first_sync
+from tap_skipcall.costs import SAMPLED, duration, first_sync
 from tap_skipcall.errors import CommandLineError
 from tap_skipcall.network.transport import Transport
 from tap_skipcall.output import RecordsHeldWriter
@@ -21,6 +21,7 @@ from tap_skipcall.sdk_private import exit_codes_on_signals, plain_sentences_firs
 from tap_skipcall.settings import SETTINGS, config_notes, config_problems, unknown_settings
 from tap_skipcall.streams import STREAM_TYPES
 from tap_skipcall.streams.calls import CallsStream
+from tap_skipcall.streams.sampling import take_sample
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -126,10 +127,12 @@ class TapSkipcall(Tap):
         ctx.exit()
 
     def check_connection(self) -> str:
-        """One request: can this key read calls? The sentence to show if it can.
+        """Can this key read calls? The sentence to show if it can.
 
         It also says what a first sync of the selected streams will cost, from the calls the
-        key can see and the plan the answer announces (see :mod:`tap_skipcall.costs`).
+        key can see, the plan the answer announces and, where a stream's cost depends on
+        shares the API does not announce, a sample of the account
+        (:mod:`tap_skipcall.streams.sampling`, :mod:`tap_skipcall.costs`).
         """
         calls = self.streams["calls"]
         assert isinstance(calls, CallsStream)
@@ -142,12 +145,19 @@ class TapSkipcall(Tap):
         if visible is None:
             return sentence + "."
         selected = {name for name, stream in self.streams.items() if stream.selected}
-        estimate = first_sync(visible, selected, int(self.config["page_size"]))
+        page_size = int(self.config["page_size"])
+        sample, sampled_with = None, ""
+        if visible and selected & set(SAMPLED):
+            before = self.transport.session.sent
+            sample = take_sample(self.streams, selected, visible, page_size)  # type: ignore[arg-type]
+            made = self.transport.session.sent - before
+            sampled_with = f" (estimated from {sample.calls:,} calls: {made} requests)"
+        estimate = first_sync(visible, selected, page_size, sample)
         needs = f"{'up to ' if estimate.at_most else 'about '}{estimate.requests:,} requests"
         sentence += f". A first sync of the selected streams needs {needs}"
         if plan is not None:
             sentence += f", {duration(estimate.minutes(plan.per_minute))} at the plan's rate"
-        return sentence + "."
+        return sentence + sampled_with + "."
 
     @override
     @classmethod
@@ -157,7 +167,9 @@ class TapSkipcall(Tap):
         for param in command.params:
             if param.name == "test":
                 param.help = (
-                    "Check the key with one request and estimate what a first sync of the "
-                    "selected streams costs (--test=schema: write the schemas only)."
+                    "Check the key and estimate what a first sync of the selected streams "
+                    "costs, from a sample of the account: one request, or a few dozen when "
+                    "a selected stream's cost depends on shares the API does not announce "
+                    "(--test=schema: write the schemas only)."
                 )
         return command

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from tap_skipcall.calls.admit import RowNotes, admit
 from tap_skipcall.calls.pager import CallPager
 from tap_skipcall.calls.paginator import NewestFirstPaginator
+from tap_skipcall.calls.progress import Reach
 from tap_skipcall.calls.reconcile import MAX_HEAD_PASSES
 from tap_skipcall.calls.state import Bookmark, completed_state
 from tap_skipcall.network.body import json_body
@@ -233,6 +234,7 @@ class CallsSync:
             next_pages = [verdict.next_page]
         for page in next_pages:
             self.fetch_page_ahead(page)
+        fresh: list[dict[str, Any]] = []
         if verdict.keep_rows:
             admitted = admit(
                 calls,
@@ -249,9 +251,22 @@ class CallsSync:
             if self.calls_list.transport.concurrent:
                 self.fan_out.fetch_ahead(fresh)
             yield from fresh
-        self.progress.page(payload.get("total"), len(calls))
+        self.progress.page(self._reach(pager), len(calls), len(fresh) if verdict.keep_rows else 0)
         if verdict.checkpoint is not None and read.head_pass is None:
             self.keeper.checkpoint(replace(verdict.checkpoint, version=self.plan.version))
+
+    @staticmethod
+    def _reach(pager: CallPager) -> Reach:
+        """Where the read stands, for the progress lines."""
+        position = pager.position
+        return Reach(
+            total=position.cursor.total,
+            delivered=position.cursor.rows_delivered,
+            landed=pager.resume.rows_read if pager.resume is not None else 0,
+            newest=position.newest.at if position.newest is not None else None,
+            oldest=position.cursor.memory.last_oldest,
+            floor=pager.bookmark.at,
+        )
 
     def _pace(self, response: requests.Response, pager: CallPager) -> None:
         """After the first page, unless set: pages read together for the plan's pace."""

@@ -141,7 +141,9 @@ class CallsStream(SkipcallListStream):
                 sort_style=str(config["sort_style"]),
                 start_date=start_date,
             ),
-            progress=Progress(self.name, self.transport, self.logger),
+            progress=Progress(
+                self.name, self.transport, self.logger, incremental=not plan.complete_read
+            ),
             started_at=started_at,
             fetch_page_ahead=partial(self.fetch_ahead, None),
             activate_version=partial(sdk_private.activate_version, self),

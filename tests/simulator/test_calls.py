@@ -309,4 +309,6 @@ def test_an_incremental_run_that_finds_nothing_says_nothing_contradictory(make_s
     assert second.ids() == []
     shown = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert not [m for m in shown if m.startswith("Pagination stopped after")]
-    assert any(m.startswith("calls: 100 rows read") for m in shown)
+    assert any(
+        m.startswith("calls: nothing changed since the last run (1 page read") for m in shown
+    )

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 
 from tap_skipcall.cli import argv_problems
-from tests.helpers import catalog_selecting, tap_config
+from tap_skipcall.tap import TapSkipcall
+from tests.helpers import catalog_selecting, run_tap, tap_config
 
 
 def tap(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -66,7 +68,7 @@ def test_a_misspelled_setting_is_named_with_the_one_meant(make_simulator, tmp_pa
 
 @pytest.mark.slow  # a subprocess each
 @pytest.mark.parametrize("form", ["two words", "one word"])
-def test_connection_test_is_one_line_and_one_request(make_simulator, tmp_path, form):
+def test_connection_test_is_one_line_and_samples_only_what_it_needs(make_simulator, tmp_path, form):
     sim = make_simulator(n_calls=40)
     config = tmp_path / "config.json"
     config.write_text(json.dumps(tap_config(sim)))
@@ -76,11 +78,18 @@ def test_connection_test_is_one_line_and_one_request(make_simulator, tmp_path, f
     assert "ERROR" not in completed.stderr
     lines = [line for line in completed.stderr.splitlines() if line.strip()]
     assert len(lines) == 1
-    assert (
-        "Connection test passed: the API key can read calls (40 visible). A first sync of the "
-        "selected streams needs about 5 requests." in lines[0]
+    found = re.search(
+        r"Connection test passed: the API key can read calls \(40 visible\)\. A first sync of "
+        r"the selected streams needs about (\d+) requests \(estimated from 40 calls: (\d+) "
+        r"requests\)\.$",
+        lines[0],
     )
-    assert sim.simulator.stats.requests == 1
+    assert found is not None, lines[0]
+    # The count, then the sample: the one page of calls, the sequences met there, the
+    # workspaces (the default streams include sequence contacts and members).
+    assert sim.simulator.stats.requests == 1 + int(found[2])
+    assert sim.simulator.stats.by_endpoint["list_calls"] == 2
+    assert sim.simulator.stats.by_endpoint["recording"] == 0  # no transcription selected
 
 
 @pytest.mark.slow  # a subprocess each
@@ -214,12 +223,16 @@ def test_connection_test_says_the_plan_and_what_a_first_sync_of_the_catalog_cost
     catalog.write_text(json.dumps(catalog_selecting(tap_config(sim), ["calls", "contacts"])))
     completed = tap(f"--config={config}", "--catalog", str(catalog), "--test")
     assert completed.returncode == 0
-    assert (
-        "Connection test passed: the API key can read calls (2,000 visible) on a plan of 100 "
-        "requests a minute. A first sync of the selected streams needs up to 2,020 requests, "
-        "20 min at the plan's rate." in completed.stderr
+    found = re.search(
+        r"Connection test passed: the API key can read calls \(2,000 visible\) on a plan of 100 "
+        r"requests a minute\. A first sync of the selected streams needs about ([\d,]+) "
+        r"requests, (\d+) min at the plan's rate \(estimated from 500 calls: 5 requests\)\.",
+        completed.stderr,
     )
-    assert sim.simulator.stats.requests == 1
+    assert found is not None, completed.stderr
+    requests = int(found[1].replace(",", ""))
+    assert int(found[2]) == round(requests / 100)
+    assert sim.simulator.stats.requests == 1 + 5  # the count, five pages spread over the list
 
 
 @pytest.mark.slow  # a subprocess each
@@ -290,3 +303,23 @@ def test_the_readme_test_commands_collect_the_tests():
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "tests collected" in completed.stdout or "test_config.py::" in completed.stdout
+
+
+@pytest.mark.slow  # whole syncs
+@pytest.mark.parametrize("streams", ["default", "every"])
+def test_the_test_estimate_is_within_a_quarter_of_a_real_first_sync(make_simulator, streams):
+    from tests.helpers import ALL_STREAMS, DEFAULT_STREAMS
+
+    sim = make_simulator(n_calls=3_000, seed=11)
+    config = tap_config(sim, stats_start_date="2024-06-01")
+    catalog = catalog_selecting(config, DEFAULT_STREAMS if streams == "default" else ALL_STREAMS)
+    sentence = TapSkipcall(
+        config=config, catalog=catalog, parse_env_config=False
+    ).check_connection()
+    found = re.search(r"needs about ([\d,]+) requests", sentence)
+    assert found is not None, sentence
+    estimate = int(found[1].replace(",", ""))
+    before = sim.simulator.stats.requests
+    run_tap(config, catalog=catalog)
+    real = sim.simulator.stats.requests - before
+    assert abs(estimate - real) <= real / 4, (estimate, real)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 import requests
 
 from tap_skipcall.calls.paginator import sort_params
-from tap_skipcall.calls.progress import Progress
+from tap_skipcall.calls.progress import Progress, Reach
 from tap_skipcall.errors import error_detail, explain_client_error, redact
+from tap_skipcall.network.budget import Plan
 from tap_skipcall.network.transport import Transport
 
 
@@ -60,26 +62,102 @@ def test_sort_params_in_each_wire_form(style, expected):
     assert sort_params(style, "updatedAt", "desc") == expected
 
 
-def test_progress_lines_say_how_far_and_how_long():
-    now = [0.0]
+class FakeSession:
+    sent = 0
+
+
+def progress_under(now, *, plan=None, incremental=False):
+    """A Progress on a fake clock and session; its lines."""
     lines: list[str] = []
 
     class Log:
         def info(self, fmt: str, line: str) -> None:
             lines.append(line)
 
-    progress = Progress("calls", Transport(), Log(), clock=lambda: now[0])  # type: ignore[arg-type]
-    progress.page(1000, 100)
+    transport = Transport()
+    transport.session = FakeSession()  # type: ignore[assignment]
+    transport.budget.plan = plan
+    progress = Progress("calls", transport, Log(), clock=lambda: now[0], incremental=incremental)  # type: ignore[arg-type]
+    return progress, transport.session, lines
+
+
+def test_progress_lines_say_how_far_and_how_long():
+    from tap_skipcall.calls.progress import Reach
+
+    now = [0.0]
+    progress, session, lines = progress_under(now)
+    session.sent = 20
+    progress.page(Reach(total=10_000, delivered=100), 100, 100)
     now[0] = 11.0
-    progress.page(1000, 100)  # 10 s since the last line: one line
-    progress.page(1000, 100)  # too soon: none
+    session.sent = 220  # 200 requests in 11 s: 18 a second
+    progress.page(Reach(total=10_000, delivered=2_000), 100, 100)  # 10 s since the last line
+    progress.page(Reach(total=10_000, delivered=2_100), 100, 100)  # too soon: none
     now[0] = 12.0
     progress.done()
     assert lines == [
-        "calls: 200 rows read of 1,000 (20%), 2 pages, 0 requests in all, "
-        "0 rate-limit waits (0 s), about 44 s left at this pace.",
-        "calls: 300 rows read, 3 pages, 0 requests in all, 0 rate-limit waits (0 s), "
-        "done in 12.0 s.",
+        # 220 requests for a fifth: 880 more, at 20 a second (the rate since the last line).
+        "calls: 200 calls sent, 20% of the 10,000 calls, 220 requests in all, "
+        "0 rate-limit waits (0 s), about 44 s left.",
+        "calls: 300 calls sent (300 rows read, 3 pages), 220 requests in all, "
+        "0 rate-limit waits (0 s), done in 12.0 s.",
+    ]
+
+
+def test_time_left_is_paced_by_the_plan_when_a_burst_ran_ahead_of_it():
+    from tap_skipcall.calls.progress import Reach
+
+    now = [0.0]
+    progress, session, lines = progress_under(now, plan=Plan(100, 60.0))
+    session.sent = 100  # a window's allowance sent at once, in the first 10 s
+    now[0] = 10.0
+    progress.page(Reach(total=20_000, delivered=10_000), 100, 100)
+    # 100 requests for half: 100 more, at the plan's 100 a minute: a minute, not 10 s.
+    assert lines[0].endswith("about 60 s left.")
+
+
+@pytest.mark.parametrize(
+    ("reach", "share", "words"),
+    [
+        (Reach(total=20_000, delivered=5_000), 0.25, ", 25% of the 20,000 calls"),
+        # a resumed read landed at row 8,100: 11,900 left
+        (
+            Reach(total=20_000, delivered=10_000, landed=8_100),
+            0.16,
+            ", 16% of the 11,900 calls left",
+        ),
+        (Reach(total=20_000, delivered=8_000, landed=8_100), 0.0, ", 0% of the 11,900 calls left"),
+        # to start_date: the time covered from the newest call down to it
+        (
+            Reach(
+                total=20_000,
+                delivered=500,
+                newest=datetime(2025, 1, 11, tzinfo=UTC),
+                oldest=datetime(2025, 1, 8, tzinfo=UTC),
+                floor=datetime(2025, 1, 1, tzinfo=UTC),
+            ),
+            0.3,
+            ", 30% of the way down to 2025-01-01 00:00 UTC",
+        ),
+        (Reach(), None, ""),
+    ],
+    ids=["backfill", "resumed", "not-landed-yet", "start_date", "unknown"],
+)
+def test_how_far_a_read_is(reach, share, words):
+    assert (None if reach.share is None else round(reach.share, 2)) == share
+    assert reach.words() == words
+
+
+def test_an_incremental_run_that_sends_nothing_says_so():
+    from tap_skipcall.calls.progress import Reach
+
+    now = [0.0]
+    progress, session, lines = progress_under(now, incremental=True)
+    session.sent = 1
+    progress.page(Reach(total=5_000, delivered=100), 100, 0)
+    now[0] = 0.4
+    progress.done()
+    assert lines == [
+        "calls: nothing changed since the last run (1 page read, 1 requests), done in 0.4 s."
     ]
 
 
@@ -127,3 +205,65 @@ def test_the_date_time_format_is_really_checked():
     checker = jsonschema.FormatChecker()
     assert checker.conforms("2024-01-01T00:00:00.000Z", "date-time")
     assert not checker.conforms("not a date", "date-time")
+
+
+@pytest.mark.parametrize(
+    ("draws", "sampled", "seen", "expected"),
+    [
+        (10_000, 500, 453, 2_445),  # 2,500 contacts drawn uniformly: 2,454 expected
+        (500, 500, 400, 400),  # the whole list sampled: what was seen
+        (100, 500, 400, 80),  # fewer draws than sampled: a share of what was seen
+        (3_000, 500, 6, 6),  # a handful of sequences, all seen already
+        (3_000, 50, 50, 3_000),  # no repeat in the sample: every draw may be new
+        (3_000, 0, 0, 0),
+    ],
+)
+def test_distinct_values_among_many_draws_from_a_sample(draws, sampled, seen, expected):
+    from tap_skipcall.costs import distinct_among
+
+    assert round(distinct_among(draws, sampled, seen)) == expected
+
+
+def test_a_sample_turns_the_bounds_into_estimates():
+    from tap_skipcall.costs import Sample, distinct_among, first_sync
+
+    sample = Sample(
+        calls=500,
+        with_contact=460,
+        contacts=420,
+        in_sequence=250,
+        sequences=6,
+        sequence_pages=2.0,
+        recordings=20,
+        transcribed=4,
+        workspaces=3,
+    )
+    every = {
+        "calls",
+        "call_recordings",
+        "call_transcriptions",
+        "contacts",
+        "sequence_contacts",
+        "workspaces",
+        "workspace_members",
+        "users",
+    }
+    bounded = first_sync(10_000, every, 100)
+    estimated = first_sync(10_000, every, 100, sample)
+    assert bounded.at_most
+    assert not estimated.at_most
+    # 100 pages, 10,000 recordings, a fifth of them transcribed, the distinct contacts of
+    # 9,200 calls with one, 6 sequences of 2 pages, 3 members' lists, workspaces and users.
+    contacts = round(distinct_among(9_200, 460, 420))
+    assert estimated.requests == 100 + 10_000 + 2_000 + contacts + 12 + 3 + 2
+    assert estimated.requests < bounded.requests
+
+
+@pytest.mark.parametrize(
+    ("pages", "sampled"),
+    [(0, []), (1, [1]), (3, [1, 2, 3]), (30, [1, 8, 15, 23, 30]), (200, [1, 51, 101, 150, 200])],
+)
+def test_pages_sampled_spread_over_the_list(pages, sampled):
+    from tap_skipcall.streams.sampling import pages_to_sample
+
+    assert pages_to_sample(pages) == sampled
