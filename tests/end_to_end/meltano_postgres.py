@@ -126,6 +126,23 @@ def _throwaway_server():
         shutil.rmtree(data, ignore_errors=True)
 
 
+@pytest.fixture
+def default_schema(postgres):
+    """The loader's default schema (``skipcall``), empty for one test and dropped after it.
+
+    Tests that load into a schema of their own name it (``TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA``);
+    a test that loads into the default one, as a user's project does, holds it alone.
+    """
+
+    def drop() -> None:
+        with connection(postgres, "skipcall") as conn:
+            conn.execute("DROP SCHEMA IF EXISTS skipcall CASCADE")
+
+    drop()
+    yield "skipcall"
+    drop()
+
+
 @pytest.fixture(scope="session")
 def meltano():
     command = os.environ.get("MELTANO_BIN") or shutil.which("meltano")

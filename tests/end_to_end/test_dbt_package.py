@@ -69,7 +69,9 @@ def truth(sim) -> dict:
     }
 
 
-def test_the_meltano_job_builds_models_that_match_the_simulator(make_simulator, meltano, postgres):
+def test_the_meltano_job_builds_models_that_match_the_simulator(
+    make_simulator, meltano, postgres, default_schema
+):
     sim = make_simulator(n_calls=400)
     data = sim.simulator.data
     deleted = set(data.delete_calls(20))  # listed with deletedAt: their children go too

@@ -26,7 +26,9 @@ from tests.helpers import ALL_STREAMS, DEFAULT_STREAMS, visible_truth
 pytestmark = pytest.mark.slow
 
 
-def test_meltano_run_loads_every_default_stream_into_postgres(make_simulator, postgres, meltano):
+def test_meltano_run_loads_every_default_stream_into_postgres(
+    make_simulator, postgres, meltano, default_schema
+):
     sim = make_simulator(n_calls=1500)
     state_id = uuid.uuid4().hex[:8]
 
