@@ -1,17 +1,22 @@
 """Benchmark: the tap against the simulator, next to the floor any tap pays.
 
-    .venv/bin/python scripts/benchmark.py [--calls 50000] [--changed-percent 1]
+    .venv/bin/python scripts/benchmark.py [--calls 30000] [--changed-percent 1]
 
 Runs a simulator (no rate limit) in its own process, then, each in its own process:
 a full backfill and an incremental sync of the changed calls, by the tap (writing Singer
 messages to a file, as under Meltano) and by a plain `requests` loop that reads the same
-pages and prints RECORD lines (the floor). Prints records per second, peak memory and
-requests made versus the minimum possible. `--rate-limited` instead measures a sync under
+pages and prints RECORD lines (the floor). Prints records per second, CPU per record (also
+less each reader's start-up, measured on an empty list), peak memory and requests made
+versus the minimum possible. `--rate-limited` instead measures a sync under
 100 requests per (short) window: requests sent, 429s received, time versus the ideal.
 `--latency` measures backfills against answers delayed by 100 and 250 ms on a 1,000-a-minute
 plan (100 requests per 6-second window: a minute shortened tenfold), every stream selected,
-a calls-only backfill of 20,000 calls at 150 ms, and a 100-a-minute plan: requests, elapsed
-time, the plan's own time (requests / limit x window) and the share of the budget used.
+a calls-only backfill of 20,000 calls at 150 ms (and of 40,000 with `start_date` halfway down
+the list, and of 30,000 resumed after a kill at a third: about 20,000 read each), and a
+100-a-minute plan (5,000 calls), also with `start_date` halfway and resumed after a kill at a third:
+requests, elapsed time, the plan's own time (requests / limit x window), the share of the
+budget used, and the first progress line's time left against the time the sync really took
+after it.
 `--resume` kills a backfill (SIGKILL) at 10 %, 50 % and 90 % of its calls, resumes it from
 the last STATE it wrote, and prints the pages the resumed run read against the pages that
 were left, and the calls it sent again.
@@ -30,6 +35,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +161,9 @@ def calls_only_catalog(config: Path, work: Path) -> Path:
     return catalog_selecting(config, work, {"calls"})
 
 
+READERS = ("tap-skipcall", "plain requests loop")
+
+
 def run_pair(
     url: str,
     work: Path,
@@ -162,7 +172,9 @@ def run_pair(
     state: dict | None,
     bookmark: str | None,
     page_size: int,
+    startup: dict[str, float] | None = None,
 ) -> tuple[list[str], Path]:
+    """Each reader's row for one sync; ``startup``: each reader's CPU on an empty list."""
     config = work / "config.json"
     config.write_text(json.dumps({"api_key": KEY, "api_url": url, "page_size": page_size}))
     catalog = work / "catalog.json"
@@ -180,14 +192,37 @@ def run_pair(
         elapsed, rss, records = measure(command, output)
         requests_made = control(url, "/_sim/stats")["requests"] - before
         cpu = CPU_SECONDS[output]
+        CPU_PER_RECORD[(label, who)] = cpu / max(records, 1)
+        marginal = ""
+        if startup is not None:
+            MARGINAL[(label, who)] = (cpu - startup[who]) / max(records, 1)
+            marginal = f"{MARGINAL[(label, who)] * 1e6:,.0f} µs"
         rows.append(
             f"| {label} | {who} | {records:,} | {elapsed:.2f} s | {cpu:.2f} s | "
-            f"{cpu / max(records, 1) * 1e6:,.0f} µs | "
+            f"{cpu / max(records, 1) * 1e6:,.0f} µs | {marginal} | "
             f"{records / elapsed:,.0f} | {rss} MiB | {requests_made} / {minimum} |"
         )
         if who == "tap-skipcall":
             tap_output = output
     return rows, tap_output
+
+
+CPU_PER_RECORD: dict[tuple[str, str], float] = {}
+MARGINAL: dict[tuple[str, str], float] = {}
+
+
+def startup_cpu(work: Path, page_size: int) -> dict[str, float]:
+    """Each reader's CPU on an empty list: its start-up, what every run pays once."""
+    process, url = start_simulator(0, ["--rate-limit", "0"])
+    try:
+        empty = work / "empty"
+        empty.mkdir()
+        (empty / "config.json").write_text(json.dumps({"api_key": KEY, "api_url": url}))
+        calls_only_catalog(empty / "config.json", empty)
+        run_pair(url, empty, "empty", 1, None, None, page_size)
+        return {who: CPU_SECONDS[empty / f"empty-{who.split()[0]}.jsonl"] for who in READERS}
+    finally:
+        process.terminate()
 
 
 def throughput(args: argparse.Namespace) -> str:
@@ -197,14 +232,16 @@ def throughput(args: argparse.Namespace) -> str:
             work = Path(tmp)
             (work / "config.json").write_text(json.dumps({"api_key": KEY, "api_url": url}))
             calls_only_catalog(work / "config.json", work)
+            startup = startup_cpu(work, args.page_size)
             header = [
-                "| sync | reader | records | time | CPU | CPU per record | records/s "
-                "| peak memory | requests / minimum |",
-                "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+                "| sync | reader | records | time | CPU | CPU per record "
+                "| less start-up | records/s | peak memory | requests / minimum |",
+                "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
             ]
             full_min = math.ceil(args.calls / args.page_size)
+            backfill = f"backfill of {args.calls:,}"
             rows, tap_out = run_pair(
-                url, work, f"backfill of {args.calls:,}", full_min, None, None, args.page_size
+                url, work, backfill, full_min, None, None, args.page_size, startup
             )
             state = last_state(tap_out)
             bookmark = state["bookmarks"]["calls"]["replication_key_value"]
@@ -220,7 +257,15 @@ def throughput(args: argparse.Namespace) -> str:
                 bookmark,
                 args.page_size,
             )
-            return "\n".join(header + rows + more)
+            tap, floor = READERS
+            ratio = CPU_PER_RECORD[(backfill, tap)] / CPU_PER_RECORD[(backfill, floor)]
+            marginal = MARGINAL[(backfill, tap)] / MARGINAL[(backfill, floor)]
+            summary = (
+                f"\n\nCPU per record of the backfill, {tap} ÷ {floor}: **{ratio:.2f}**; less "
+                f"each reader's start-up ({startup[tap]:.2f} s and {startup[floor]:.2f} s, "
+                f"measured on an empty list): **{marginal:.2f}**."
+            )
+            return "\n".join(header + rows + more) + summary
     finally:
         process.terminate()
 
@@ -434,83 +479,170 @@ def requests_ahead(log: str) -> str:
     return f"{match[1]} / {unused}"
 
 
+@dataclass(frozen=True)
+class Scenario:
+    """One latency row: a backfill against slow answers on a rate-limited plan."""
+
+    label: str
+    calls: int
+    answer_seconds: float
+    #: Requests per 6-second window: 100 is a 1,000-a-minute plan, 10 a 100-a-minute one.
+    limit: int
+    every_stream: bool = False
+    pages_ahead: int | None = None
+    #: ``start_date`` at the call this far down the list (None: no start_date).
+    start_at: float | None = None
+    #: The backfill killed after this share of its calls, then resumed (None: not killed).
+    resume_after: float | None = None
+
+
+SCENARIOS = [
+    Scenario("every stream, 600 calls, 1,000/min", 600, 0.100, 100, every_stream=True),
+    Scenario("every stream, 600 calls, 1,000/min", 600, 0.250, 100, every_stream=True),
+    Scenario("calls only, 20,000 calls, 1,000/min, default", 20_000, 0.150, 100),
+    Scenario("the same, `calls_pages_ahead` 1", 20_000, 0.150, 100, pages_ahead=1),
+    # Longer lists for these two, so that they too read about 20,000 calls (and their progress
+    # lines, every 10 s, come before the end).
+    Scenario("40,000 calls, `start_date` halfway", 40_000, 0.150, 100, start_at=0.5),
+    Scenario(
+        "30,000 calls, resumed after a kill at a third", 30_000, 0.150, 100, resume_after=1 / 3
+    ),
+    Scenario("calls only, 5,000 calls, 100/min, default", 5_000, 0.250, 10),
+    Scenario("the same, `calls_pages_ahead` 1", 5_000, 0.250, 10, pages_ahead=1),
+    Scenario("the same, `start_date` halfway", 5_000, 0.250, 10, start_at=0.5),
+    Scenario("the same, resumed after a kill at a third", 5_000, 0.250, 10, resume_after=1 / 3),
+    Scenario("every stream, 60 calls, 100/min", 60, 0.250, 10, every_stream=True),
+]
+
+
+def killed_state(command: list[str], share: float, calls: int) -> dict:
+    """Run the tap, kill it (SIGKILL) once it wrote ``share`` of the calls: its last STATE."""
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert process.stdout is not None
+    state, records = None, 0
+    for line in process.stdout:
+        if line.startswith('{"type":"RECORD"'):
+            records += 1
+            if records >= calls * share:
+                process.kill()
+                break
+        elif line.startswith('{"type":"STATE"'):
+            state = json.loads(line)["value"]
+    process.wait()
+    if state is None:
+        raise SystemExit("the killed run wrote no state")
+    return state
+
+
 def latency(args: argparse.Namespace) -> str:
     rows = [
         "| scenario | answers | requests | started ahead / not needed | elapsed "
-        "| plan's time | budget used | pages' share | 429s |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| plan's time | budget used | pages' share | first time left / real | 429s |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
-    # (label, calls, answer time, requests per 6-second window, every stream, pages ahead)
-    scenarios = [
-        ("every stream, 600 calls, 1,000/min", 600, 0.100, 100, True, None),
-        ("every stream, 600 calls, 1,000/min", 600, 0.250, 100, True, None),
-        ("calls only, 20,000 calls, 1,000/min, default", 20_000, 0.150, 100, False, None),
-        ("the same, `calls_pages_ahead` 1", 20_000, 0.150, 100, False, 1),
-        ("calls only, 2,000 calls, 100/min, default", 2_000, 0.250, 10, False, None),
-        ("the same, `calls_pages_ahead` 1", 2_000, 0.250, 10, False, 1),
-        ("every stream, 60 calls, 100/min", 60, 0.250, 10, True, None),
-    ]
-    for label, calls, delay, limit, every, pages_ahead in scenarios:
+    for scenario in SCENARIOS:
         # Resets in milliseconds: rounding a 6-second window's reset up to a whole second
         # would cost up to a sixth of it, where it costs under 2 % of a real minute.
         extra = [
             "--rate-limit",
-            str(limit),
+            str(scenario.limit),
             "--window",
             "6",
             "--latency",
-            str(delay),
+            str(scenario.answer_seconds),
             "--reset-unit",
             "ms",
         ]
-        process, url = start_simulator(calls, extra)
+        process, url = start_simulator(scenario.calls, extra)
         try:
             with tempfile.TemporaryDirectory() as tmp:
-                work = Path(tmp)
-                config = work / "config.json"
-                settings = {
-                    "api_key": KEY,
-                    "api_url": url,
-                    "stats_start_date": "2024-01-01",
-                    "max_concurrent_requests": args.concurrency,
-                }
-                if pages_ahead is not None:
-                    settings["calls_pages_ahead"] = pages_ahead
-                config.write_text(json.dumps(settings))
-                catalog = (
-                    every_stream_catalog(config, work)
-                    if every
-                    else calls_only_catalog(config, work)
-                )
-                before = control(url, "/_sim/stats")
-                log = work / "tap.log"
-                started = time.perf_counter()
-                with (work / "out.jsonl").open("w") as sink, log.open("w") as errors:
-                    subprocess.run(
-                        tap_cli(config, catalog), cwd=ROOT, stdout=sink, stderr=errors, check=True
-                    )
-                elapsed = time.perf_counter() - started
-                after = control(url, "/_sim/stats")
-                sent = after["requests"] - before["requests"]
-                limited = after["rate_limited"] - before["rate_limited"]
-                plan = sent / limit * 6.0
-                ahead = requests_ahead(log.read_text())
-                pages = "" if every else f"{math.ceil(calls / 100) / limit * 6.0 / elapsed:.0%}"
-                rows.append(
-                    f"| {label} | {delay * 1000:.0f} ms | {sent:,} | {ahead} "
-                    f"| {elapsed:.1f} s | {plan:.1f} s | {plan / elapsed:.0%} | {pages} "
-                    f"| {limited} |"
-                )
+                rows.append(latency_row(scenario, url, Path(tmp), args.concurrency))
         finally:
             process.terminate()
     return "\n".join(rows)
+
+
+def latency_row(scenario: Scenario, url: str, work: Path, concurrency: int) -> str:
+    """Run one scenario against the simulator at ``url``: its row of the table."""
+    config = work / "config.json"
+    settings: dict[str, Any] = {
+        "api_key": KEY,
+        "api_url": url,
+        "stats_start_date": "2024-01-01",
+        "max_concurrent_requests": concurrency,
+    }
+    if scenario.pages_ahead is not None:
+        settings["calls_pages_ahead"] = scenario.pages_ahead
+    pages = math.ceil(scenario.calls / 100)
+    if scenario.start_at is not None:
+        stamps = sorted(
+            (c["updatedAt"] for c in control(url, "/_sim/truth").values()), reverse=True
+        )
+        edge = int(len(stamps) * scenario.start_at)
+        settings["start_date"] = stamps[edge]
+        pages = math.ceil((edge + 1) / 100)
+    config.write_text(json.dumps(settings))
+    catalog = (
+        every_stream_catalog(config, work)
+        if scenario.every_stream
+        else calls_only_catalog(config, work)
+    )
+    command = tap_cli(config, catalog)
+    if scenario.resume_after is not None:
+        state = killed_state(command, scenario.resume_after, scenario.calls)
+        rows_read = state["bookmarks"]["calls"]["resume"]["rows_read"]
+        pages = math.ceil((scenario.calls - rows_read) / 100)
+        (work / "state.json").write_text(json.dumps(state))
+        command += ["--state", str(work / "state.json")]
+        time.sleep(6.5)  # a fresh window, as for the other rows
+    before = control(url, "/_sim/stats")
+    log = work / "tap.log"
+    started = time.perf_counter()
+    with (work / "out.jsonl").open("w") as sink, log.open("w") as errors:
+        subprocess.run(command, cwd=ROOT, stdout=sink, stderr=errors, check=True)
+    elapsed = time.perf_counter() - started
+    after = control(url, "/_sim/stats")
+    sent = after["requests"] - before["requests"]
+    limited = after["rate_limited"] - before["rate_limited"]
+    plan = sent / scenario.limit * 6.0
+    ahead = requests_ahead(log.read_text())
+    share = "" if scenario.every_stream else f"{pages / scenario.limit * 6.0 / elapsed:.0%}"
+    return (
+        f"| {scenario.label} | {scenario.answer_seconds * 1000:.0f} ms | {sent:,} | {ahead} "
+        f"| {elapsed:.1f} s | {plan:.1f} s | {plan / elapsed:.0%} | {share} "
+        f"| {first_estimate(log.read_text())} | {limited} |"
+    )
+
+
+LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*?calls: (.*)$")
+LEFT = re.compile(r"about (?:(\d+) h )?(\d+) (s|min) left")
+
+
+def first_estimate(log: str) -> str:
+    """The first progress line's time left ÷ the time the sync of calls really took after it."""
+    stamps: list[tuple[datetime, str]] = []
+    for line in log.splitlines():
+        found = LOG_LINE.match(line)
+        if found is not None:
+            stamps.append((datetime.strptime(found[1], "%Y-%m-%d %H:%M:%S,%f"), found[2]))
+    first = next(((at, text) for at, text in stamps if LEFT.search(text)), None)
+    done = next((at for at, text in stamps if " done in " in text), None)
+    if first is None or done is None or done <= first[0]:
+        return "-"
+    left = LEFT.search(first[1])
+    assert left is not None
+    hours, amount, unit = int(left[1] or 0), int(left[2]), left[3]
+    said = hours * 3600 + amount * (60 if unit == "min" else 1)
+    return f"{said:,} s / {(done - first[0]).total_seconds():,.1f} s"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--calls", type=int, default=50_000)
+    parser.add_argument("--calls", type=int, default=30_000)
     parser.add_argument("--changed-percent", type=int, default=1)
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument(
