@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -193,11 +194,15 @@ def calls_state(meltano: str, sim, postgres: dict, state_id: str) -> dict:
     return json.loads(saved.strip().splitlines()[-1])["singer_state"]["bookmarks"]["calls"]
 
 
-def meltano_run(meltano: str, sim, postgres: dict, state_id: str, *, prefix=(), **env: str):
-    """`meltano run tap-skipcall target-postgres` against a simulator; must succeed quietly."""
+def meltano_run(
+    meltano: str, sim, postgres: dict, state_id: str, *, prefix=(), job: str = "", **env: str
+):
+    """`meltano run tap-skipcall target-postgres` (or ``job``) against a simulator; must
+    succeed without the key in its output."""
     config = tap_config(sim)
+    command = run_command(meltano, state_id)
     completed = subprocess.run(
-        [*prefix, *run_command(meltano, state_id)],
+        [*prefix, *([*command[:4], job] if job else command)],
         cwd=ROOT,
         env=meltano_env(sim, postgres, **env),
         capture_output=True,
@@ -206,6 +211,34 @@ def meltano_run(meltano: str, sim, postgres: dict, state_id: str, *, prefix=(), 
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert config["api_key"] not in completed.stdout + completed.stderr
+    return completed
+
+
+def meltano_run_into_duckdb(meltano: str, sim, database: Path, **env: str):
+    """`meltano run tap-skipcall target-duckdb` into ``database``; must succeed."""
+    completed = subprocess.run(
+        [
+            meltano,
+            "run",
+            "--state-id-suffix",
+            uuid.uuid4().hex[:8],
+            "tap-skipcall",
+            "target-duckdb",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "TAP_SKIPCALL_API_URL": sim.url,
+            "TAP_SKIPCALL_API_KEY": sim.simulator.config.api_key,
+            "TARGET_DUCKDB_FILEPATH": str(database),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
     return completed
 
 

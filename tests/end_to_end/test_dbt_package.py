@@ -17,7 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.end_to_end.meltano_postgres import ROOT, connection, meltano_env, run_command
+from tests.end_to_end.meltano_postgres import (
+    ROOT,
+    connection,
+    meltano_run,
+    meltano_run_into_duckdb,
+)
 from tests.end_to_end.test_deletions_postgres import faketime
 
 pytestmark = pytest.mark.slow
@@ -86,16 +91,10 @@ def test_the_meltano_job_builds_models_that_match_the_simulator(
     }
 
     def job(days: int = 0) -> subprocess.CompletedProcess:
-        command = [*run_command(meltano, state_id)[:4], "skipcall-to-postgres"]
-        completed = subprocess.run(
-            [*(faketime(days) if days else []), *command],
-            cwd=ROOT,
-            env=meltano_env(sim, postgres, **env),
-            capture_output=True,
-            text=True,
-            timeout=600,
+        prefix = faketime(days) if days else ()
+        completed = meltano_run(
+            meltano, sim, postgres, state_id, prefix=prefix, job="skipcall-to-postgres", **env
         )
-        assert completed.returncode == 0, completed.stderr[-3000:]
         assert "Done. PASS=25 WARN=0 ERROR=0 SKIP=0" in completed.stderr
         return completed
 
@@ -137,29 +136,7 @@ def test_the_package_builds_on_duckdb_as_target_duckdb_loads_it(make_simulator, 
     sim = make_simulator(n_calls=300)
     deleted = set(sim.simulator.data.delete_calls(10))
     database = tmp_path / "warehouse.duckdb"
-    completed = subprocess.run(
-        [
-            meltano,
-            "run",
-            "--state-id-suffix",
-            uuid.uuid4().hex[:8],
-            "tap-skipcall",
-            "target-duckdb",
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "TAP_SKIPCALL_API_URL": sim.url,
-            "TAP_SKIPCALL_API_KEY": sim.simulator.config.api_key,
-            "TAP_SKIPCALL__SELECT": STREAMS,
-            "TARGET_DUCKDB_FILEPATH": str(database),
-        },
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    meltano_run_into_duckdb(meltano, sim, database, TAP_SKIPCALL__SELECT=STREAMS)
     built = dbt(["build"], "duckdb", DBT_DUCKDB_PATH=str(database))
     assert "Done. PASS=25 WARN=0 ERROR=0 SKIP=0" in built.stdout, built.stdout[-3000:]
     script = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
 import subprocess
 import time
@@ -19,6 +18,7 @@ from tests.end_to_end.meltano_postgres import (
     loaded_rows,
     meltano_env,
     meltano_run,
+    meltano_run_into_duckdb,
     run_command,
 )
 from tests.helpers import ALL_STREAMS, DEFAULT_STREAMS, visible_truth
@@ -212,28 +212,7 @@ def test_meltano_run_into_duckdb_answers_sql(make_simulator, meltano, tmp_path):
     """The embedded warehouse for newcomers: calls per status per week, no server."""
     sim = make_simulator(n_calls=500)
     database = tmp_path / "warehouse.duckdb"  # not skipcall.duckdb: the schema is skipcall
-    completed = subprocess.run(
-        [
-            meltano,
-            "run",
-            "--state-id-suffix",
-            uuid.uuid4().hex[:8],
-            "tap-skipcall",
-            "target-duckdb",
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "TAP_SKIPCALL_API_URL": sim.url,
-            "TAP_SKIPCALL_API_KEY": sim.simulator.config.api_key,
-            "TARGET_DUCKDB_FILEPATH": str(database),
-        },
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    meltano_run_into_duckdb(meltano, sim, database)
     query = (
         "SELECT status, date_trunc('week', CAST(createdat AS TIMESTAMP)) AS week, count(*) "
         "FROM skipcall.calls GROUP BY ALL ORDER BY ALL"
