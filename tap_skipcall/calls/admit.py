@@ -116,13 +116,15 @@ class RowNotes:
         lines = []
         if self.without_id_count:
             lines.append(
-                f"calls: {self.without_id_count:,} rows without a usable id were not written "
+                f"calls: {_rows(self.without_id_count, 'row')} without a usable id "
+                f"{'was' if self.without_id_count == 1 else 'were'} not written "
                 f"(a target keys calls on id): {_named(self.without_id, self.without_id_count)}."
             )
         if self.without_updated_at_count:
             count = self.without_updated_at_count
             lines.append(
-                f"calls: {count:,} calls without a readable updatedAt were written with it null; "
+                f"calls: {_rows(count, 'call')} without a readable updatedAt "
+                f"{'was' if count == 1 else 'were'} written with it null; "
                 "they cannot move the bookmark, so a later run writes them again only if it "
                 f"meets them: {_named(self.without_updated_at, count)}."
             )
@@ -133,12 +135,17 @@ class RowNotes:
         if not self.repeated:
             return None
         return (
-            f"calls: {self.repeated:,} rows met again in this run with the same id and "
+            f"calls: {_rows(self.repeated, 'row')} met again in this run with the same id and "
             "updatedAt (pushed across a page boundary while the list moved, or listed twice) "
-            "were written once."
+            f"{'was' if self.repeated == 1 else 'were'} written once."
         )
 
 
 def _named(names: tuple[str, ...], count: int) -> str:
     more = count - len(names)
     return ", ".join(names) + (f" and {more:,} more" if more > 0 else "")
+
+
+def _rows(count: int, noun: str) -> str:
+    """``1 row``, ``2 rows``, ``1,000 rows``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -163,7 +163,7 @@ def test_rows_with_a_missing_or_broken_key_follow_the_stated_rule(make_simulator
     warnings = [r.message for r in caplog.records if r.levelname == "WARNING"]
     (without_id,) = [w for w in warnings if "without a usable id" in w]
     assert without_id.startswith(
-        "calls: 1 rows without a usable id were not written (a target keys calls on id): row "
+        "calls: 1 row without a usable id was not written (a target keys calls on id): row "
     )
     assert without_id.endswith(f"of page 1 (updatedAt {no_id['updatedAt']!r}).")
     assert any(

@@ -221,6 +221,30 @@ def test_the_run_notes_name_ten_and_count_the_rest():
 
 
 @pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([call(None)], "calls: 1 row without a usable id was not written"),
+        ([call(None), call("")], "calls: 2 rows without a usable id were not written"),
+        ([call("a", None)], "calls: 1 call without a readable updatedAt was written with it null"),
+        ([call("a", "x"), call("b", None)], "calls: 2 calls without a readable updatedAt were"),
+    ],
+)
+def test_the_run_notes_count_in_words_a_user_reads(rows, expected):
+    notes = RowNotes().after(admit(rows, page=1, already_delivered=frozenset(), written=set()))
+    (line,) = notes.warnings()
+    assert line.startswith(expected)
+
+
+def test_a_version_met_again_is_said_once_in_the_singular_or_plural():
+    first = admit([call("a"), call("b")], page=1, already_delivered=frozenset(), written=set())
+    again = admit([call("a")], page=2, already_delivered=frozenset(), written=set(first.keys))
+    line = RowNotes().after(again).repeats()
+    assert line is not None
+    assert line.startswith("calls: 1 row met again")
+    assert line.endswith("was written once.")
+
+
+@pytest.mark.parametrize(
     ("body", "expected"),
     [
         (b'{"a": "x\\udc80y"}', {"a": f"x{REPLACEMENT}y"}),
