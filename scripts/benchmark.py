@@ -467,7 +467,9 @@ def every_stream_catalog(config: Path, work: Path) -> Path:
     return catalog_selecting(config, work, None)
 
 
-AHEAD = re.compile(r"(\d+) requests were started before they were needed \((.*?)\)")
+AHEAD = re.compile(
+    r"([\d,]+) requests? (?:was|were) started before (?:it was|they were) needed \((.*?)\)"
+)
 
 
 def requests_ahead(log: str) -> str:

@@ -146,9 +146,10 @@ class Progress:
             took = now - self.started
             if self.incremental and self.written == 0:
                 pages = f"{self.pages} page{'s' if self.pages != 1 else ''}"
+                requests = f"{self.requests:,} request{'s' if self.requests != 1 else ''}"
                 return (
                     f"{self.stream}: nothing changed since the last run ({pages} read, "
-                    f"{self.requests:,} requests), done in {took:.1f} s."
+                    f"{requests}), done in {took:.1f} s."
                 )
             return (
                 f"{self.stream}: {self.written:,} calls sent ({self.rows:,} rows read, "

@@ -286,14 +286,17 @@ class CallsSync:
 
     def _log_requests_ahead(self) -> None:
         transport = self.calls_list.transport
-        if transport.concurrent:
-            batching = self._main.pager.position.batching
-            unused = transport.started_ahead - transport.used_ahead
-            self.logger.info(
-                "calls: %d requests were started before they were needed (%s); pages read "
-                "together: %d batches, %d read again because the list moved.",
-                transport.started_ahead,
-                "all of them used" if not unused else f"{unused} not needed",
-                batching.batches,
-                batching.read_again,
-            )
+        batching = self._main.pager.position.batching
+        started = transport.started_ahead
+        if not transport.concurrent or not (started or batching.batches):
+            return
+        unused = started - transport.used_ahead
+        self.logger.info(
+            "calls: %s started before %s needed (%s); pages read together: %s, %d read "
+            "again because the list moved.",
+            f"{started:,} request{'s were' if started != 1 else ' was'}",
+            "they were" if started != 1 else "it was",
+            "all of them used" if not unused else f"{unused:,} not needed",
+            f"{batching.batches:,} batch{'es' if batching.batches != 1 else ''}",
+            batching.read_again,
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 import pytest
@@ -126,11 +127,12 @@ def test_pages_read_together_are_chosen_from_the_plan_by_default(make_simulator,
     assert sim.simulator.stats.by_status[429] == 0
 
 
-def test_a_backfill_from_start_date_reads_pages_together_to_the_edge(make_simulator):
+def test_a_backfill_from_start_date_reads_pages_together_to_the_edge(make_simulator, caplog):
     sim = make_simulator(n_calls=3_000, seed=5, latency=0.002)
     stamps = sorted(c["updatedAt"] for c in visible_truth(sim).values())
     start = stamps[1_450]  # 1,550 calls from it: the edge on page 16 of 30
     config = tap_config(sim, max_concurrent_requests=8, calls_pages_ahead=8, start_date=start)
+    caplog.set_level(logging.INFO)
     result = run_tap(config, select=["calls"])
     expected = {cid for cid, c in visible_truth(sim).items() if c["updatedAt"] >= start}
     assert sorted(result.ids()) == sorted(expected)
@@ -141,6 +143,7 @@ def test_a_backfill_from_start_date_reads_pages_together_to_the_edge(make_simula
     # per batch, and nothing read again.
     assert pages == 17
     assert probes == 2
+    assert "pages read together: 2 batches, 0 read again because the list moved." in caplog.text
 
 
 def test_a_resumed_backfill_reads_pages_together_after_it_lands(make_simulator):

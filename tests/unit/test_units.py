@@ -157,7 +157,7 @@ def test_an_incremental_run_that_sends_nothing_says_so():
     now[0] = 0.4
     progress.done()
     assert lines == [
-        "calls: nothing changed since the last run (1 page read, 1 requests), done in 0.4 s."
+        "calls: nothing changed since the last run (1 page read, 1 request), done in 0.4 s."
     ]
 
 
