@@ -6,13 +6,13 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_skipcall.calls.state import StateError
-from tap_skipcall.errors import CommandLineError, connection_failure, origin_of
+from tap_skipcall.errors import TIMED_OUT, CommandLineError, connection_failure, origin_of
 from tap_skipcall.sdk_private import settings_from_environment
 from tap_skipcall.settings import config_problems
 from tap_skipcall.tap import TapSkipcall
@@ -153,7 +153,7 @@ def settings_problems(argv: list[str]) -> list[str]:
     return config_problems(config, needs_key=needs_key)
 
 
-def stop(message: str, *, code: int = 1) -> None:
+def stop(message: str, *, code: int = 1) -> NoReturn:
     """Log the one sentence and exit (1, or 2 for a command line the tap does not take)."""
     logging.basicConfig(format=LOG_FORMAT)
     logger.error("tap-skipcall stopped: %s", message)
@@ -182,6 +182,12 @@ def main() -> None:
         stop(message)
     except requests.exceptions.RequestException as error:
         origin = origin_of(error) or "the API"
+        if connection_failure(error) == TIMED_OUT:
+            stop(
+                f"The Skipcall API at {origin} did not answer in full within `request_timeout`, "
+                "even after retrying: raise `request_timeout` if its answers are that slow, or "
+                "check that this machine reaches it at full speed (network, proxy)."
+            )
         stop(
             f"Could not reach the Skipcall API at {origin} ({connection_failure(error)}), even "
             f"after retrying: check `api_url` ({origin}) and that this machine can reach it "

@@ -84,6 +84,10 @@ def redact(text: str, secret: str | None) -> str:
     return text.replace(secret, "***") if len(secret) >= 4 else text
 
 
+#: :func:`connection_failure`'s words for a request that ran past ``request_timeout``.
+TIMED_OUT = "timed out"
+
+
 def connection_failure(error: BaseException | None) -> str:
     """Why a connection failed, in a few plain words (the exception's text is long)."""
     text = str(error)
@@ -93,7 +97,7 @@ def connection_failure(error: BaseException | None) -> str:
         ("nodename nor servname", "host name not found"),
         ("getaddrinfo failed", "host name not found"),
         ("Temporary failure in name resolution", "host name not found"),
-        ("timed out", "timed out"),
+        ("timed out", TIMED_OUT),
         ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted"),
         ("Connection reset", "connection reset"),
         ("RemoteDisconnected", "connection closed without an answer"),

@@ -49,7 +49,7 @@ class TapSkipcall(Tap):
     #: msgspec encodes Singer messages several times faster than the default writer; records
     #: are held and written together, every other message flushed (:mod:`tap_skipcall.output`).
     message_writer_class = RecordsHeldWriter
-    #: The SDK's, and `test`: `--test` checks the key with one request.
+    #: The SDK's, and `test`: `--test` checks the key and estimates a first sync.
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
         *Tap.capabilities,
         TapCapabilities.TEST,
@@ -97,7 +97,7 @@ class TapSkipcall(Tap):
     @override
     @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
-        """``--test``: one request that says whether the key can read calls.
+        """``--test``: whether the key can read calls, and what a first sync costs.
 
         The SDK's own connection test syncs a record of every stream and logs an ERROR for
         each full-table one it cuts short; this keeps the SDK's command line (its parsing
@@ -105,8 +105,8 @@ class TapSkipcall(Tap):
         """
         if value not in TEST_VALUES:
             msg = (
-                f"`--test` takes no value (one request that checks the key and estimates a "
-                f"first sync) or `--test=schema` (the schemas only), not {value!r}."
+                f"`--test` takes no value (it checks the key and estimates a first sync) or "
+                f"`--test=schema` (the schemas only), not {value!r}."
             )
             raise CommandLineError(msg)
         if value != "all":

@@ -125,8 +125,9 @@ class RowNotes:
             lines.append(
                 f"calls: {_rows(count, 'call')} without a readable updatedAt "
                 f"{'was' if count == 1 else 'were'} written with it null; "
-                "they cannot move the bookmark, so a later run writes them again only if it "
-                f"meets them: {_named(self.without_updated_at, count)}."
+                f"{'it' if count == 1 else 'they'} cannot move the bookmark, so a later run "
+                f"writes {'it' if count == 1 else 'them'} again only if it meets "
+                f"{'it' if count == 1 else 'them'}: {_named(self.without_updated_at, count)}."
             )
         return lines
 

@@ -153,7 +153,8 @@ class Progress:
                 )
             return (
                 f"{self.stream}: {self.written:,} calls sent ({self.rows:,} rows read, "
-                f"{self.pages} pages), {cost}, done in {took:.1f} s."
+                f"{self.pages:,} page{'s' if self.pages != 1 else ''}), {cost}, done in "
+                f"{took:.1f} s."
             )
         text = f"{self.stream}: {self.written:,} calls sent{self.reach.words()}, {cost}"
         left = self.seconds_left(now)

@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tap_skipcall.errors import connection_failure
+from tap_skipcall.errors import TIMED_OUT, connection_failure
 
 if TYPE_CHECKING:
     import logging
@@ -65,6 +65,8 @@ class RetryPolicy:
         response = getattr(error, "response", None)
         if response is not None:
             cause = f"Skipcall answered HTTP {response.status_code} for {path}"
+        elif connection_failure(error) == TIMED_OUT:
+            cause = f"no whole answer from {url_base} for {path} within `request_timeout`"
         else:
             cause = f"cannot reach {url_base} ({connection_failure(error)})"
         if tries == 1:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import sys
 import time
 
 import pytest
 
 from skipcall_simulator import Fault
+from tap_skipcall import cli
 from tests.helpers import run_tap, tap_config, visible_truth
 
 
@@ -55,7 +59,31 @@ def test_a_trickling_answer_is_dropped_at_the_timeout_and_read_again(make_simula
     assert sorted(result.ids()) == sorted(visible_truth(sim))
     assert elapsed < 8, elapsed  # about 1 s lost, not 50
     assert sim.simulator.stats.by_endpoint["list_calls"] == 3 + 1  # the page read again
-    assert "timed out" in caplog.text
+    assert (
+        f"No whole answer from {sim.url} for /v1/calls within `request_timeout`: retrying up to "
+        "5 times" in caplog.text
+    )
+
+
+def test_an_answer_that_always_trickles_ends_in_one_sentence_about_the_timeout(
+    make_simulator, monkeypatch, tmp_path, caplog
+):
+    sim = make_simulator(n_calls=10)
+    sim.simulator.faults.append(Fault(kind="trickle", endpoint="list_calls", seconds=0.5, times=-1))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(tap_config(sim, request_timeout=1)))
+    monkeypatch.setattr(sys, "argv", ["tap-skipcall", "--config", str(config)])
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as exit_code:
+        cli.main()
+    assert exit_code.value.code == 1
+    assert time.monotonic() - started < 12  # six tries of a second, short retries
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [
+        f"tap-skipcall stopped: The Skipcall API at {sim.url} did not answer in full within "
+        "`request_timeout`, even after retrying: raise `request_timeout` if its answers are "
+        "that slow, or check that this machine reaches it at full speed (network, proxy)."
+    ]
 
 
 def test_strings_json_allows_but_utf8_cannot_encode_are_written_replaced(make_simulator):

@@ -57,8 +57,8 @@ def test_test_takes_only_the_values_the_sdk_documents(make_simulator, tmp_path, 
     completed = tap("--config", str(config), f"--test={value}")
     assert completed.returncode == 2
     assert (
-        "tap-skipcall stopped: `--test` takes no value (one request that checks the key and "
-        f"estimates a first sync) or `--test=schema` (the schemas only), not {value!r}."
+        "tap-skipcall stopped: `--test` takes no value (it checks the key and estimates a "
+        f"first sync) or `--test=schema` (the schemas only), not {value!r}."
     ) in completed.stderr
     assert sim.simulator.stats.requests == 0
     schemas = tap("--config", str(config), "--test=schema")
