@@ -66,3 +66,8 @@ def positive_int(value: Any, *, allow_zero: bool = False) -> int | None:
         return None  # Python's JSON reader accepts Infinity and NaN
     number = int(value)
     return number if number > 0 or (allow_zero and number == 0) else None
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 request``, ``2 requests``, ``1,000 requests``: a count as a user reads it."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from tap_skipcall.calls.rows import REPLICATION_KEY, Row
+from tap_skipcall.values import plural
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -116,14 +117,14 @@ class RowNotes:
         lines = []
         if self.without_id_count:
             lines.append(
-                f"calls: {_rows(self.without_id_count, 'row')} without a usable id "
+                f"calls: {plural(self.without_id_count, 'row')} without a usable id "
                 f"{'was' if self.without_id_count == 1 else 'were'} not written "
                 f"(a target keys calls on id): {_named(self.without_id, self.without_id_count)}."
             )
         if self.without_updated_at_count:
             count = self.without_updated_at_count
             lines.append(
-                f"calls: {_rows(count, 'call')} without a readable updatedAt "
+                f"calls: {plural(count, 'call')} without a readable updatedAt "
                 f"{'was' if count == 1 else 'were'} written with it null; "
                 f"{'it' if count == 1 else 'they'} cannot move the bookmark, so a later run "
                 f"writes {'it' if count == 1 else 'them'} again only if it meets "
@@ -136,7 +137,7 @@ class RowNotes:
         if not self.repeated:
             return None
         return (
-            f"calls: {_rows(self.repeated, 'row')} met again in this run with the same id and "
+            f"calls: {plural(self.repeated, 'row')} met again in this run with the same id and "
             "updatedAt (pushed across a page boundary while the list moved, or listed twice) "
             f"{'was' if self.repeated == 1 else 'were'} written once."
         )
@@ -145,8 +146,3 @@ class RowNotes:
 def _named(names: tuple[str, ...], count: int) -> str:
     more = count - len(names)
     return ", ".join(names) + (f" and {more:,} more" if more > 0 else "")
-
-
-def _rows(count: int, noun: str) -> str:
-    """``1 row``, ``2 rows``, ``1,000 rows``."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tap_skipcall.values import plural
+
 if TYPE_CHECKING:
     import logging
     from datetime import datetime
@@ -138,25 +140,21 @@ class Progress:
     def line(self, now: float, *, final: bool = False) -> str:
         """One line: how far, what it cost, how long (or how long it took)."""
         budget = self.transport.budget
-        cost = (
-            f"{self.requests:,} requests in all, {budget.pauses} rate-limit waits "
-            f"({budget.waited_seconds:.0f} s)"
-        )
+        waits = plural(budget.pauses, "rate-limit wait")
+        cost = f"{plural(self.requests, 'request')} in all, {waits} ({budget.waited_seconds:.0f} s)"
         if final:
             took = now - self.started
             if self.incremental and self.written == 0:
-                pages = f"{self.pages} page{'s' if self.pages != 1 else ''}"
-                requests = f"{self.requests:,} request{'s' if self.requests != 1 else ''}"
+                pages = plural(self.pages, "page")
+                requests = plural(self.requests, "request")
                 return (
                     f"{self.stream}: nothing changed since the last run ({pages} read, "
                     f"{requests}), done in {took:.1f} s."
                 )
-            return (
-                f"{self.stream}: {self.written:,} calls sent ({self.rows:,} rows read, "
-                f"{self.pages:,} page{'s' if self.pages != 1 else ''}), {cost}, done in "
-                f"{took:.1f} s."
-            )
-        text = f"{self.stream}: {self.written:,} calls sent{self.reach.words()}, {cost}"
+            read = f"{plural(self.rows, 'row')} read, {plural(self.pages, 'page')}"
+            sent = plural(self.written, "call")
+            return f"{self.stream}: {sent} sent ({read}), {cost}, done in {took:.1f} s."
+        text = f"{self.stream}: {plural(self.written, 'call')} sent{self.reach.words()}, {cost}"
         left = self.seconds_left(now)
         if left is not None:
             text += f", about {seconds_in_words(left)} left"

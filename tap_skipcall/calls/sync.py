@@ -22,6 +22,7 @@ from tap_skipcall.calls.progress import Reach
 from tap_skipcall.calls.reconcile import MAX_HEAD_PASSES
 from tap_skipcall.calls.state import Bookmark, completed_state
 from tap_skipcall.network.body import json_body
+from tap_skipcall.values import plural
 
 if TYPE_CHECKING:
     import logging
@@ -294,9 +295,9 @@ class CallsSync:
         self.logger.info(
             "calls: %s started before %s needed (%s); pages read together: %s, %d read "
             "again because the list moved.",
-            f"{started:,} request{'s were' if started != 1 else ' was'}",
-            "they were" if started != 1 else "it was",
+            f"{plural(started, 'request')} {'was' if started == 1 else 'were'}",
+            "it was" if started == 1 else "they were",
             "all of them used" if not unused else f"{unused:,} not needed",
-            f"{batching.batches:,} batch{'es' if batching.batches != 1 else ''}",
+            f"{batching.batches:,} batch{'' if batching.batches == 1 else 'es'}",
             batching.read_again,
         )

@@ -13,6 +13,7 @@ from tap_skipcall.calls.progress import Progress, Reach
 from tap_skipcall.errors import error_detail, explain_client_error, redact
 from tap_skipcall.network.budget import Plan
 from tap_skipcall.network.transport import Transport
+from tap_skipcall.values import plural
 
 
 def answer(status: int, body: object) -> requests.Response:
@@ -159,6 +160,35 @@ def test_an_incremental_run_that_sends_nothing_says_so():
     assert lines == [
         "calls: nothing changed since the last run (1 page read, 1 request), done in 0.4 s."
     ]
+
+
+def test_a_closing_line_of_one_page_one_request_one_wait_reads_in_the_singular():
+    from tap_skipcall.calls.progress import Reach
+
+    now = [0.0]
+    progress, session, lines = progress_under(now)
+    progress.transport.budget.pauses = 1
+    session.sent = 1
+    progress.page(Reach(total=1, delivered=1), 1, 1)
+    now[0] = 0.5
+    progress.done()
+    assert lines == [
+        "calls: 1 call sent (1 row read, 1 page), 1 request in all, 1 rate-limit wait (0 s), "
+        "done in 0.5 s."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "words"),
+    [
+        (0, "page", "0 pages"),
+        (1, "page", "1 page"),
+        (2, "request", "2 requests"),
+        (12_345, "row", "12,345 rows"),
+    ],
+)
+def test_counts_read_as_words(count, noun, words):
+    assert plural(count, noun) == words
 
 
 @pytest.mark.parametrize(
