@@ -19,10 +19,13 @@ def parse_timestamp(value: Any) -> datetime | None:
     """
     if not isinstance(value, str):
         return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    try:  # the API's own form (…T…Z) reads as it is: one call per row of every page
+        moment = datetime.fromisoformat(value)
     except ValueError:
-        return None
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tap_skipcall.values import parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+    from datetime import datetime
 
 #: The calls' replication key: every guarantee of the pager rests on it never going back.
 REPLICATION_KEY = "updatedAt"
@@ -29,15 +29,11 @@ class Row:
         if not isinstance(call, dict):
             return cls("", None)
         ident, raw = call.get("id"), call.get(REPLICATION_KEY)
-        if not isinstance(raw, str):
-            return cls(ident if isinstance(ident, str) else "", None)
-        try:  # the API's own form (…T…Z) reads directly; any other through parse_timestamp
-            at: datetime | None = datetime.fromisoformat(raw)
-        except ValueError:
-            at = None
-        if at is None or at.tzinfo is None:
-            at = parse_timestamp(raw)
-        return cls(ident if isinstance(ident, str) else "", raw, at)
+        return cls(
+            ident if isinstance(ident, str) else "",
+            raw if isinstance(raw, str) else None,
+            parse_timestamp(raw),
+        )
 
 
 def rows_of(calls: Iterable[Any]) -> list[Row]:

@@ -252,7 +252,7 @@ class CallsSync:
             if self.calls_list.transport.concurrent:
                 self.fan_out.fetch_ahead(fresh)
             yield from fresh
-        self.progress.page(self._reach(pager), len(calls), len(fresh) if verdict.keep_rows else 0)
+        self.progress.page(self._reach(pager), len(calls), len(fresh))
         if verdict.checkpoint is not None and read.head_pass is None:
             self.keeper.checkpoint(replace(verdict.checkpoint, version=self.plan.version))
 
