@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import time
+import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 from http import HTTPStatus
@@ -25,6 +27,10 @@ class FaultKind(StrEnum):
     REPLY = "reply"  # ``status``, ``headers`` and ``body`` exactly as given
     CUT = "cut"  # the usual answer cut after ``cut`` bytes (a dropped connection mid-body)
     RECODE = "recode"  # the usual answer in ``charset``, declared in Content-Type
+    SHORT = "short"  # the whole answer's Content-Length, ``cut`` bytes of it, then a close
+    BROKEN_CHUNKED = "broken_chunked"  # chunked, ``cut`` bytes of it, then a close mid-body
+    GZIP_BOMB = "gzip_bomb"  # gzip that inflates to ``size`` bytes (about size/1000 sent)
+    PAD = "pad"  # the usual answer grown to about ``size`` bytes (long notes), gzip if asked
 
 
 @dataclass
@@ -42,11 +48,25 @@ class Reply:
     cut: int | None = None
     #: The endpoint's answer in this charset (None: UTF-8).
     charset: str | None = None
+    #: Send only this many bytes of the endpoint's answer while announcing all of it
+    #: (Content-Length, or chunks with no last one), then close the connection.
+    short: int | None = None
+    chunked: bool = False
+    #: Content-Encoding of the body (the endpoint's answer compressed, or ``body`` as is).
+    encoding: str | None = None
+    #: Grow the endpoint's answer to about this many bytes (None: as it is).
+    pad_to: int | None = None
 
     @property
     def wraps_answer(self) -> bool:
         """Whether it sends the endpoint's own answer, transformed."""
-        return self.trickle is not None or self.cut is not None or self.charset is not None
+        return (
+            self.trickle is not None
+            or self.cut is not None
+            or self.charset is not None
+            or self.short is not None
+            or self.pad_to is not None
+        )
 
 
 @dataclass
@@ -65,6 +85,8 @@ class Fault:
     body: bytes = b""  # what a ``reply`` fault sends
     cut: int = 0  # where a ``cut`` fault cuts
     charset: str = "utf-8"  # what a ``recode`` fault encodes in
+    size: int = 0  # what a ``gzip_bomb`` inflates to, or a ``pad`` answer grows to (bytes)
+    encoding: str = ""  # "gzip": a ``pad`` answer is sent compressed
     seen: int = 0
     fired: int = 0
 
@@ -110,6 +132,14 @@ class Fault:
             return Reply(cut=self.cut)
         if self.kind is FaultKind.RECODE:
             return Reply(charset=self.charset)
+        if self.kind is FaultKind.SHORT:
+            return Reply(short=self.cut)
+        if self.kind is FaultKind.BROKEN_CHUNKED:
+            return Reply(short=self.cut, chunked=True)
+        if self.kind is FaultKind.GZIP_BOMB:
+            return Reply(body=gzip_bomb(self.size), encoding="gzip")
+        if self.kind is FaultKind.PAD:
+            return Reply(pad_to=self.size, encoding=self.encoding or None)
         if self.kind is FaultKind.HEADERS:
             for name in [h for h in headers if h.lower().startswith("x-ratelimit")]:
                 del headers[name]
@@ -118,3 +148,17 @@ class Fault:
         if self.kind is FaultKind.BAD_JSON:
             return Reply(body=b'{"data": [{"id": "trunc')
         return Reply(body=b'{"items": [], "count": 0}')
+
+
+@functools.lru_cache(maxsize=4)
+def gzip_bomb(size: int) -> bytes:
+    """A gzip body that inflates to ``size`` bytes: a JSON object's start, then blanks."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip framing
+    parts = [compressor.compress(b'{"data": [' + b" " * 1024)]
+    block = b" " * (1 << 20)
+    left = size - 1034
+    while left > 0:
+        parts.append(compressor.compress(block[: min(left, len(block))]))
+        left -= len(block)
+    parts.append(compressor.flush())
+    return b"".join(parts)

@@ -13,6 +13,7 @@ class MutationRule:
     update: int = 0
     create: int = 0
     delete: int = 0
-    #: "served": touch calls the client has already been sent; "any": anywhere.
+    #: "served": touch calls the client has already been sent; "unserved": only those it
+    #: has not; "any": anywhere.
     among: str = "any"
     done: bool = False

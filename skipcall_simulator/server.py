@@ -14,6 +14,7 @@ that a tap running in another process (under Meltano, say) can be tested like on
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import random
@@ -26,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from skipcall_simulator import control
+from skipcall_simulator import control, quirks
 from skipcall_simulator.data import Dataset
 from skipcall_simulator.endpoints import SORT_STYLES, route
 from skipcall_simulator.errors import ApiError
@@ -77,6 +78,10 @@ class SimulatorConfig:
     #: Seconds every answer waits before it is sent (a far-away API), plus up to ``jitter``.
     latency: float = 0.0
     jitter: float = 0.0
+    #: A list that breaks its paging contract (:data:`skipcall_simulator.quirks.QUIRKS`),
+    #: on these endpoints.
+    list_quirk: str | None = None
+    quirk_endpoints: tuple[str, ...] = ("list_calls",)
 
 
 @dataclass
@@ -153,6 +158,7 @@ class Simulator:
         self.cache: dict[str, Any] = {}
         self.lock = threading.RLock()
         self._list_pages_served = 0
+        self._quirk_answers: Counter[str] = Counter()
         self._fault_rng = random.Random(self.data.seed + 1)
         self._latency_rng = random.Random(self.data.seed + 2)
 
@@ -179,17 +185,31 @@ class Simulator:
             reply = fault.apply(headers) if fault is not None else None
             if reply is not None and not reply.wraps_answer:
                 return reply.status, headers, reply, name
-            body = endpoint.handler(self, parse_qs(query, keep_blank_values=True), **params)
+            body = self._answer(endpoint, name, parse_qs(query, keep_blank_values=True), params)
             if name == "list_calls":
                 self._after_list_page()
-            if reply is not None:  # the endpoint's answer: trickled, cut or recoded
+            if reply is not None:  # the endpoint's answer: trickled, cut, recoded or grown
+                if reply.pad_to is not None:
+                    body = padded(body, reply.pad_to)
                 reply.body = encode(body, reply.charset)
+                if reply.encoding == "gzip":
+                    reply.body = gzip.compress(reply.body, compresslevel=1)
                 if reply.cut is not None:
                     reply.body = reply.body[: reply.cut]
                 return reply.status, headers, reply, name
             return 200, headers, body, name
         except ApiError as error:
             return error.status, headers, error.body, name
+
+    def _answer(self, endpoint: Any, name: str, query: dict[str, list[str]], params: Any) -> Any:
+        """The endpoint's answer, as its list quirk (if any) makes it."""
+        quirk = self.config.list_quirk if name in self.config.quirk_endpoints else None
+        if quirk is None:
+            return endpoint.handler(self, query, **params)
+        with self.lock:
+            served = self._quirk_answers[name]
+            self._quirk_answers[name] += 1
+        return quirks.answer(quirk, lambda q: endpoint.handler(self, q, **params), query, served)
 
     def latency(self) -> float:
         """How long the next answer waits (``latency`` plus up to ``jitter``)."""
@@ -231,7 +251,11 @@ class Simulator:
                 if rule.done or rule.after_page != self._list_pages_served:
                     continue
                 rule.done = True
-                served = sorted(set(self.served_call_ids)) if rule.among == "served" else None
+                served = None
+                if rule.among == "served":
+                    served = sorted(set(self.served_call_ids))
+                elif rule.among == "unserved":
+                    served = sorted(set(self.data.calls) - set(self.served_call_ids))
                 self.data.update_calls(rule.update, among=served)
                 self.data.delete_calls(
                     rule.delete,
@@ -246,6 +270,16 @@ class Simulator:
     def control(self, method: str, path: str, body: Any) -> Any:
         """Handle ``/_sim/...`` (see :mod:`skipcall_simulator.control`)."""
         return control.handle(self, method, path, body)
+
+
+def padded(body: Any, size: int) -> Any:
+    """The answer grown to about ``size`` bytes: its first call's notes made that long."""
+    grown = dict(body)
+    rows = [dict(row) for row in grown.get("data") or []]
+    if rows:
+        rows[0]["notes"] = "x" * max(0, size - len(encode(body)))
+    grown["data"] = rows
+    return grown
 
 
 def encode(body: Any, charset: str | None = None) -> bytes:
@@ -273,13 +307,23 @@ class _Handler(BaseHTTPRequestHandler):
         body: bytes,
         trickle: float | None = None,
         charset: str | None = None,
+        reply: Reply | None = None,
     ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", f"application/json; charset={charset or 'utf-8'}")
-        self.send_header("Content-Length", str(len(body)))
+        chunked = reply is not None and reply.chunked
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(body)))
+        if reply is not None and reply.encoding:
+            self.send_header("Content-Encoding", reply.encoding)
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
+        if reply is not None and reply.short is not None:
+            self._send_short(body[: reply.short], chunked=chunked)
+            return
         if trickle is None:
             self.wfile.write(body)
             return
@@ -287,6 +331,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[index : index + 1])
             self.wfile.flush()
             time.sleep(trickle)
+
+    def _send_short(self, sent: bytes, *, chunked: bool) -> None:
+        """Part of a body announced whole, then the connection closes (a cut-off answer)."""
+        if chunked:
+            for start in range(0, len(sent), 4096):
+                piece = sent[start : start + 4096]
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        else:
+            self.wfile.write(sent)
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
 
     def _control(self, method: str) -> None:
         parts = urlsplit(self.path)
@@ -324,7 +380,12 @@ class _Handler(BaseHTTPRequestHandler):
                 if extra.get("Location") == "":  # a redirect to the very same URL
                     extra["Location"] = self.path
                 self._send(
-                    body.status, {**headers, **extra}, body.body or b"", body.trickle, body.charset
+                    body.status,
+                    {**headers, **extra},
+                    body.body or b"",
+                    body.trickle,
+                    body.charset,
+                    reply=body,
                 )
                 return
             self._send(status, headers, encode(body))
