@@ -198,3 +198,36 @@ class Warehouse:
             for row in self.tables.get(stream, {}).values()
             if row["_sdc_deleted_at"] is None
         }
+
+
+def unwritten_claims(
+    state: dict[str, Any] | None, written: set[str], truth: dict[str, dict[str, Any]]
+) -> set[str]:
+    """The calls of ``truth`` a calls state claims delivered that are not in ``written``.
+
+    A state claims a call through its bookmark (every call updated before it, and those at it
+    named in ``ids_at_bookmark``) and through its checkpoint (every call in (reached, cap],
+    and those at ``reached`` named in ``ids_at_reached``).
+    """
+    from tap_skipcall.values import parse_timestamp
+
+    calls = ((state or {}).get("bookmarks") or {}).get("calls") or {}
+    bookmark = parse_timestamp(calls.get("replication_key_value"))
+    at_bookmark = set(calls.get("ids_at_bookmark") or ())
+    resume = calls.get("resume") or {}
+    cap, reached = parse_timestamp(resume.get("cap")), parse_timestamp(resume.get("reached"))
+    at_reached = set(resume.get("ids_at_reached") or ())
+    claimed = set()
+    for call_id, call in truth.items():
+        at = parse_timestamp(call.get("updatedAt"))
+        if at is None:
+            continue
+        if bookmark is not None and (at < bookmark or (at == bookmark and call_id in at_bookmark)):
+            claimed.add(call_id)
+        if (
+            cap is not None
+            and reached is not None
+            and (reached < at <= cap or (at == reached and call_id in at_reached))
+        ):
+            claimed.add(call_id)
+    return claimed - written

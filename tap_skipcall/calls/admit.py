@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -27,12 +26,6 @@ if TYPE_CHECKING:
 UNREADABLE_UPDATED_AT = "updatedAt_as_sent"
 #: Rows named in a warning, at most (the count says how many more).
 NAMED = 10
-
-
-def version_key(call_id: str, updated_at: Any) -> bytes:
-    """A call's version as 16 bytes: what a run remembers of each call it wrote."""
-    text = f"{call_id}\x00{updated_at if isinstance(updated_at, str) else ''}"
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 @dataclass(frozen=True)
@@ -51,16 +44,16 @@ def admit(
     *,
     page: int,
     already_delivered: frozenset[str],
-    written: set[bytes] | frozenset[bytes],
+    met: set[bytes] | frozenset[bytes],
     leave_out_deleted: bool = False,
     rows: Sequence[Row] | None = None,
 ) -> Admitted:
     """The calls of page ``page`` to write (see the module docstring for the rule).
 
-    ``already_delivered`` are the calls an earlier run delivered; ``written`` the versions
-    this run wrote; ``leave_out_deleted``: a reconciliation leaves soft-deleted calls out
-    (so that ``ACTIVATE_VERSION`` removes them); ``rows``: the calls as the pager read them
-    (read again here if not given).
+    ``already_delivered`` are the calls an earlier run delivered; ``met`` the versions this
+    run met before (written, or left out for good); ``leave_out_deleted``: a reconciliation
+    leaves soft-deleted calls out (so that ``ACTIVATE_VERSION`` removes them); ``rows``: the
+    calls as the pager read them (read again here if not given).
     """
     fresh: list[dict[str, Any]] = []
     keys: set[bytes] = set()
@@ -77,8 +70,9 @@ def admit(
         if ident in already_delivered or (leave_out_deleted and call.get("deletedAt")):
             continue
         raw = call.get(REPLICATION_KEY)
-        key = version_key(ident, raw)
-        if key in written or key in keys:
+        key = row.version
+        assert key is not None  # the row has an id
+        if key in met or key in keys:
             repeated += 1
             continue
         keys.add(key)

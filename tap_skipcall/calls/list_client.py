@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from tap_skipcall.calls.batches import pages_ahead_for
 from tap_skipcall.calls.paginator import answer_of
 from tap_skipcall.calls.position import PageRequest
-from tap_skipcall.calls.rows import Probe
+from tap_skipcall.calls.rows import Answer, Probe
 from tap_skipcall.network.body import json_body
 from tap_skipcall.values import positive_int
 
@@ -53,6 +53,10 @@ class CallsList:
     def probe(self, page: PageRequest) -> Probe:
         """The head of the list now: one call, and ``total`` (see :mod:`.batches`)."""
         return Probe.of(answer_of(self.newest_call(page.sort_style)))
+
+    def head(self, sort_style: str | None) -> Answer:
+        """The list's first page, newest first in this wire form of ``sort``."""
+        return answer_of(self.send(PageRequest(1, sort_style)))
 
     def count_visible(self) -> int | None:
         """One request for one call: the key works, and how many calls it can read."""

@@ -15,6 +15,12 @@ are offsets into a list that moves while it is read:
 * After every page the pager states a checkpoint: the range of ``updatedAt`` delivered.
   A run started from it resumes (:mod:`~tap_skipcall.calls.resume`).
 * A backfill may read pages together (:mod:`~tap_skipcall.calls.batches`).
+* Nothing is claimed on the word of answers that cannot all be true
+  (:mod:`tap_skipcall.client.envelope`): one that contradicts itself, a page of new ground
+  holding only calls already read that no move to the head explains (the pages repeat),
+  a list that keeps growing while its head stands still (rows that never end). The read
+  stops with a :class:`PaginationError` before its checkpoint moves past the last page
+  that could be true.
 
 The server's ``updatedAt`` is assumed never to go backwards (a database clock); every
 guarantee above rests on it, as it does for any ``updatedAt`` bookmark.
@@ -28,7 +34,14 @@ from typing import TYPE_CHECKING
 
 from tap_skipcall.calls import batches
 from tap_skipcall.calls.order import next_style, styles_to_try
-from tap_skipcall.calls.position import Batching, PageRequest, Position, ResumeProgress, Verdict
+from tap_skipcall.calls.position import (
+    Batching,
+    Ground,
+    PageRequest,
+    Position,
+    ResumeProgress,
+    Verdict,
+)
 from tap_skipcall.calls.resume import (
     checkpoint_of,
     extend_delivered,
@@ -37,12 +50,16 @@ from tap_skipcall.calls.resume import (
 )
 from tap_skipcall.calls.rows import Edge, Probe, ids_at
 from tap_skipcall.calls.state import Bookmark, delivered
+from tap_skipcall.client import envelope
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Container
 
     from tap_skipcall.calls.rows import Answer
     from tap_skipcall.calls.state import Checkpoint
+
+#: The list the pager reads, as its sentences name it.
+LIST = "/v1/calls"
 
 logger = logging.getLogger("tap-skipcall")
 
@@ -67,8 +84,11 @@ class CallPager:
         sort_style: str,
         pages_ahead: int = 1,
         reads_whole_list: bool | None = None,
+        met: Container[bytes] = frozenset(),
     ) -> None:
         self.bookmark = bookmark
+        #: The versions of calls this run met before the page under way (row.version).
+        self.met = met
         self.resume = resume
         #: Whether this read goes down the whole list (a backfill, from ``start_date`` or a
         #: checkpoint too): only such a read takes pages together. Default: when it starts
@@ -95,15 +115,22 @@ class CallPager:
         """Whether every page so far came back newest first."""
         return self.position.ordered
 
-    def read(self, answer: Answer, probe: Probe | Callable[[], Probe] | None = None) -> Verdict:
+    def read(
+        self,
+        answer: Answer,
+        probe: Probe | Callable[[], Probe] | None = None,
+        head: Callable[[], Answer] | None = None,
+    ) -> Verdict:
         """Plan the next page from this answer to :attr:`current`.
 
         ``probe`` is the head of the list read after the last page of a batch was served
         (:meth:`wants_probe`), or a function that reads it: it is then called only when a
         batch ends on this page, at its last page or where the read stops inside it.
+        ``head`` reads the list's first page, newest first: called only to tell a list that
+        moved from one that repeats or never ends.
         """
         page = self.position.page
-        verdict, position = self._plan(page, answer)
+        verdict, position = self._plan(page, answer, head)
         batching = position.batching
         if page.number == 1 and verdict.keep_rows and batching.reference is None:
             position = replace(position, batching=replace(batching, reference=Probe.of(answer)))
@@ -147,8 +174,18 @@ class CallPager:
 
     # -- one page ----------------------------------------------------------------------
 
-    def _plan(self, page: PageRequest, answer: Answer) -> tuple[Verdict, Position]:
+    def _plan(
+        self, page: PageRequest, answer: Answer, head: Callable[[], Answer] | None = None
+    ) -> tuple[Verdict, Position]:
         """The verdict on one page, and the position after it."""
+        said = answer.envelope
+        past_end = False
+        if said is not None:
+            asked_limit = page.limit or self.page_size
+            past_end = said.past_end(page.number, asked_limit)  # the last page, said so
+            problem = said.contradiction(page.number, asked_limit)
+            if problem is not None:
+                raise PaginationError(stop_sentence(f"page {page.number} {problem}"))
         position = replace(self.position, size=answer.limit or self.page_size)
         if not position.cursor.memory.in_order(page.number, answer):
             style = next_style(self.styles, page.sort_style) if page.number == 1 else None
@@ -174,9 +211,63 @@ class CallPager:
             landed, position = self._check_landing(page, answer, position)
             if landed is not None:
                 return landed, position
-        if not answer.rows:
-            return Verdict(True, frozenset(), None, self._checkpoint(position)), position
+        if not answer.rows or past_end:
+            return Verdict(not past_end, frozenset(), None, self._checkpoint(position)), position
+        position = self._on_new_ground(page, answer, position, head)
         return self._deliver(page, answer, position)
+
+    def _on_new_ground(
+        self,
+        page: PageRequest,
+        answer: Answer,
+        position: Position,
+        head: Callable[[], Answer] | None,
+    ) -> Position:
+        """The position once this page's ground is counted; an error if it cannot be true.
+
+        A page of new ground (past every page read, not one read again) that holds only
+        calls this run already met can only be true if as many calls moved to the head
+        meanwhile (each update or creation does, pushing rows down); otherwise the pages
+        repeat. Likewise, once the read has gone past twice the first ``total``, a list
+        still growing must show its new calls at the head; otherwise its rows never end.
+        """
+        start = (page.number - 1) * position.size
+        ground = position.ground
+        new_ground = start >= ground.frontier
+        versions = [row.version for row in answer.rows if row.version is not None]
+        nothing_new = bool(versions) and all(version in self.met for version in versions)
+        if (
+            new_ground
+            and page.number > 1
+            and nothing_new
+            and not (position.ordered and moved_to_head(position, head, len(versions)))
+        ):
+            total = answer.total
+            exist = f"while `total` says {total:,} calls exist" if total else "mid-list"
+            raise PaginationError(
+                stop_sentence(
+                    f"the pages repeat, page {page.number} holding only calls already read "
+                    f"on earlier pages {exist}"
+                )
+            )
+        first_total = ground.first_total if ground.first_total is not None else answer.total
+        check_at = ground.check_growth_at
+        if check_at is None and first_total is not None:
+            check_at = 2 * first_total + position.size
+        frontier = max(ground.frontier, start + len(answer.rows))
+        if new_ground and check_at is not None and frontier > check_at:
+            grown = (answer.total or 0) - (first_total or 0)
+            if not moved_to_head(position, head, max(1, min(grown, position.size))):
+                raise PaginationError(
+                    stop_sentence(
+                        f"the rows never end, {frontier:,} rows read where the first `total` "
+                        f"was {first_total or 0:,} and is now {answer.total or 0:,}, while no "
+                        "new call came to the head of the list"
+                    )
+                )
+            check_at = 2 * frontier
+        ground = Ground(frontier, first_total, check_at)
+        return replace(position, ground=ground)
 
     def _check_landing(
         self, page: PageRequest, answer: Answer, position: Position
@@ -255,3 +346,26 @@ class CallPager:
 
     def _checkpoint(self, position: Position) -> Checkpoint | None:
         return checkpoint_of(position, self.resume, self.bookmark)
+
+
+def moved_to_head(position: Position, head: Callable[[], Answer] | None, needed: int) -> bool:
+    """Whether the head of the list now holds ``needed`` calls newer than this read's cap.
+
+    Every update or creation puts a call at the head of a newest-first list, newer than the
+    newest call of the read's first page: only such moves push rows down the list.
+    """
+    cap = position.newest.at if position.newest is not None else None
+    if head is None or cap is None:
+        return False
+    rows = head().rows
+    newer = sum(1 for row in rows if row.at is not None and row.at > cap)
+    return newer > 0 and newer >= min(needed, len(rows))
+
+
+def stop_sentence(what: str) -> str:
+    """The one sentence of a read stopped because the list's answers cannot all be true."""
+    return envelope.stop_sentence(
+        LIST,
+        what,
+        "its state claiming only the calls written before (the next run goes on from there)",
+    )

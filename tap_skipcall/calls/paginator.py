@@ -14,9 +14,9 @@ from singer_sdk.pagination import BaseAPIPaginator
 
 from tap_skipcall.calls.pager import PaginationError
 from tap_skipcall.calls.rows import REPLICATION_KEY, Answer, rows_of
+from tap_skipcall.client.envelope import Envelope
 from tap_skipcall.errors import SkipcallAPIError
 from tap_skipcall.network.body import json_body
-from tap_skipcall.values import positive_int
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -44,12 +44,15 @@ class NewestFirstPaginator(BaseAPIPaginator["PageRequest"]):
         self.answer: Answer | None = None
 
     def read(
-        self, response: requests.Response, probe: Probe | Callable[[], Probe] | None = None
+        self,
+        response: requests.Response,
+        probe: Probe | Callable[[], Probe] | None = None,
+        head: Callable[[], Answer] | None = None,
     ) -> Verdict:
         """What the pager makes of this answer (called once per page, before its rows)."""
         self.answer = answer_of(response)
         try:
-            self.verdict = self.pager.read(self.answer, probe)
+            self.verdict = self.pager.read(self.answer, probe, head)
         except PaginationError as error:
             raise SkipcallAPIError(str(error)) from error
         return self.verdict
@@ -77,10 +80,9 @@ def answer_of(response: requests.Response) -> Answer:
 
 def answer_from(payload: Any) -> Answer:
     """A page of calls as the pager reads it, from the parsed body."""
+    envelope = Envelope.of(payload)
     return Answer(
-        rows_of(payload["data"]),
-        limit=positive_int(payload.get("limit")),
-        total=positive_int(payload.get("total"), allow_zero=True),
+        rows_of(payload["data"]), limit=envelope.limit, total=envelope.total, envelope=envelope
     )
 
 

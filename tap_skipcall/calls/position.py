@@ -129,6 +129,22 @@ class Batching:
 
 
 @dataclass(frozen=True)
+class Ground:
+    """How far down the list this read has been, whatever was read again since.
+
+    ``frontier`` is the end of the furthest page read (a batch read again or a step back
+    does not move it back): a page starting there or below is new ground, where a page of
+    calls already read must be explained. ``first_total`` is the first ``total`` announced,
+    and ``check_growth_at`` the frontier past which a list still growing is checked against
+    its head (rows that never end).
+    """
+
+    frontier: int = 0
+    first_total: int | None = None
+    check_growth_at: int | None = None
+
+
+@dataclass(frozen=True)
 class Position:
     """Everything about one sync of calls that changes as pages are read."""
 
@@ -143,3 +159,4 @@ class Position:
     #: every call delivered at it.
     newest: Edge | None = None
     cursor: Cursor = field(default_factory=Cursor)
+    ground: Ground = field(default_factory=Ground)

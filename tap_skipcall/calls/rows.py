@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from tap_skipcall.values import parse_timestamp
@@ -11,8 +13,16 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from datetime import datetime
 
+    from tap_skipcall.client.envelope import Envelope
+
 #: The calls' replication key: every guarantee of the pager rests on it never going back.
 REPLICATION_KEY = "updatedAt"
+
+
+def version_key(call_id: str, updated_at: Any) -> bytes:
+    """A call's version as 16 bytes: what a run remembers of each call it met."""
+    text = f"{call_id}\x00{updated_at if isinstance(updated_at, str) else ''}"
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,11 @@ class Row:
             parse_timestamp(raw),
         )
 
+    @cached_property
+    def version(self) -> bytes | None:
+        """The call's version (its id and ``updatedAt``) as 16 bytes; None without an id."""
+        return version_key(self.id, self.updated_at) if self.id.strip() else None
+
 
 def rows_of(calls: Iterable[Any]) -> list[Row]:
     """The pager's view of a page of calls."""
@@ -43,11 +58,15 @@ def rows_of(calls: Iterable[Any]) -> list[Row]:
 
 @dataclass(frozen=True)
 class Answer:
-    """One page of the list: its rows, the ``limit`` it echoed and the ``total`` it announced."""
+    """One page of the list: its rows, the ``limit`` it echoed and the ``total`` it announced.
+
+    ``envelope`` is what the answer said of itself, read (None: not checked, in tests).
+    """
 
     rows: Sequence[Row]
     limit: int | None = None
     total: int | None = None
+    envelope: Envelope | None = None
 
     @property
     def stamps(self) -> list[datetime]:

@@ -94,8 +94,9 @@ class CallsSync:
         self.activate_version = activate_version
         self.logger = logger
         self._paced = False
-        #: Every version of a call this run wrote (written once however often it is met).
-        self._written: set[bytes] = set()
+        #: Every version of a call this run met on a page it kept: written once however
+        #: often it is met, and a page of new ground holding only these must be explained.
+        self._met: set[bytes] = set()
         self._notes = RowNotes()
         #: The read under way (the SDK's paginator hook asks for it without arguments).
         self.read: ListRead
@@ -110,6 +111,7 @@ class CallsSync:
                 bookmark=head_pass,
                 page_size=self.settings.page_size,
                 sort_style=self.read.pager.current.sort_style or self.settings.sort_style,
+                met=self._met,
             )
             self.read = ListRead(pager, head_pass)
             return self.read
@@ -135,6 +137,7 @@ class CallsSync:
             sort_style=self.settings.sort_style,
             pages_ahead=self.calls_list.first_pages_ahead(),
             reads_whole_list=plan.complete_read,
+            met=self._met,
         )
         self.read = ListRead(pager)
         return self.read
@@ -225,8 +228,13 @@ class CallsSync:
         pager = read.pager
         current = pager.current
         page_read = current.number
-        # The head, read only if a batch of pages read together ends on this page.
-        verdict = read.paginator.read(response, lambda: self.calls_list.probe(current))
+        # The head: its first call, read only if a batch of pages read together ends on this
+        # page; its first page, only to explain a page of calls already read.
+        verdict = read.paginator.read(
+            response,
+            lambda: self.calls_list.probe(current),
+            lambda: self.calls_list.head(current.sort_style),
+        )
         self._pace(response, pager)
         payload = json_body(response)
         calls = payload["data"]
@@ -241,11 +249,12 @@ class CallsSync:
                 calls,
                 page=page_read,
                 already_delivered=verdict.already_delivered,
-                written=self._written,
+                met=self._met,
                 leave_out_deleted=self.plan.reconciles,  # so that ACTIVATE_VERSION removes them
                 rows=read.paginator.answer.rows if read.paginator.answer else None,
             )
-            self._written.update(admitted.keys)
+            if read.paginator.answer is not None:
+                self._met.update(row.version for row in read.paginator.answer.rows if row.version)
             self._notes = self._notes.after(admitted)
             fresh = admitted.calls
             read.rows_written += len(fresh)

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tap_skipcall.calls.admit import RowNotes, admit, version_key
+from tap_skipcall.calls.admit import RowNotes, admit
+from tap_skipcall.calls.rows import version_key
 from tap_skipcall.client.base import api_base
 from tap_skipcall.network.body import REPLACEMENT, parse
 from tap_skipcall.network.budget import RateHeaders, RequestBudget
@@ -178,7 +179,7 @@ def test_the_row_rule_on_one_page():
         call("e"),
     ]
     admitted = admit(
-        rows, page=3, already_delivered=frozenset({"e"}), written=set(), leave_out_deleted=True
+        rows, page=3, already_delivered=frozenset({"e"}), met=set(), leave_out_deleted=True
     )
     assert [r["id"] for r in admitted.calls] == ["a", "b", "c"]
     assert admitted.calls[2] == {"id": "c", "updatedAt": None, "updatedAt_as_sent": "soon"}
@@ -197,12 +198,12 @@ def test_the_row_rule_on_one_page():
 
 
 def test_a_version_written_earlier_in_the_run_is_not_written_again_but_a_newer_one_is():
-    first = admit([call("a")], page=1, already_delivered=frozenset(), written=set())
+    first = admit([call("a")], page=1, already_delivered=frozenset(), met=set())
     again = admit(
         [call("a"), call("a", "2026-01-02T00:00:00.000Z")],
         page=2,
         already_delivered=frozenset(),
-        written=set(first.keys),
+        met=set(first.keys),
     )
     assert [r["updatedAt"] for r in again.calls] == ["2026-01-02T00:00:00.000Z"]
     assert again.repeated == 1
@@ -212,7 +213,7 @@ def test_the_run_notes_name_ten_and_count_the_rest():
     notes = RowNotes()
     for page in range(1, 4):
         rows = [call(None)] * 5 + [call(f"p{page}-{i}", None) for i in range(5)]
-        notes = notes.after(admit(rows, page=page, already_delivered=frozenset(), written=set()))
+        notes = notes.after(admit(rows, page=page, already_delivered=frozenset(), met=set()))
     without_id, without_stamp = notes.warnings()
     assert without_id.startswith("calls: 15 rows without a usable id were not written")
     assert without_id.endswith("and 5 more.")
@@ -230,14 +231,14 @@ def test_the_run_notes_name_ten_and_count_the_rest():
     ],
 )
 def test_the_run_notes_count_in_words_a_user_reads(rows, expected):
-    notes = RowNotes().after(admit(rows, page=1, already_delivered=frozenset(), written=set()))
+    notes = RowNotes().after(admit(rows, page=1, already_delivered=frozenset(), met=set()))
     (line,) = notes.warnings()
     assert line.startswith(expected)
 
 
 def test_a_version_met_again_is_said_once_in_the_singular_or_plural():
-    first = admit([call("a"), call("b")], page=1, already_delivered=frozenset(), written=set())
-    again = admit([call("a")], page=2, already_delivered=frozenset(), written=set(first.keys))
+    first = admit([call("a"), call("b")], page=1, already_delivered=frozenset(), met=set())
+    again = admit([call("a")], page=2, already_delivered=frozenset(), met=set(first.keys))
     line = RowNotes().after(again).repeats()
     assert line is not None
     assert line.startswith("calls: 1 row met again")

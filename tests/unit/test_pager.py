@@ -329,14 +329,19 @@ def test_page_requests_compare_by_value():
     assert PageRequest(2, "json") == PageRequest(2, "json") != PageRequest(2, "flat")
 
 
-def batched_sync(model: ListModel, pager: CallPager, *, during=None) -> list[str]:
+def batched_sync(
+    model: ListModel, pager: CallPager, *, during=None, met: set[bytes] | None = None
+) -> list[str]:
     """A backfill that reads batches as a concurrent tap does: every page of a batch is
     served (in reverse order, the worst case) before any is read, ``during(model)`` may
-    change the list between two of those serves, and a probe follows the batch."""
+    change the list between two of those serves, and a probe follows the batch. ``met``
+    collects the versions of the pages kept, as the sync does for the pager."""
     probes = []
     while True:
         answer = model.answer(pager.current.number)
         verdict = pager.read(answer)
+        if met is not None and verdict.keep_rows:
+            met.update(r.version for r in answer.rows if r.version)
         model.checkpoints.append(verdict.checkpoint)
         model.emitted += [
             r.id for r in answer.rows if verdict.keep_rows and r.id not in verdict.already_delivered
@@ -357,6 +362,8 @@ def batched_sync(model: ListModel, pager: CallPager, *, during=None) -> list[str
                 verdict = pager.read(answers[request.number], probe)
                 model.checkpoints.append(verdict.checkpoint)
                 rows = answers[request.number].rows
+                if met is not None and verdict.keep_rows:
+                    met.update(r.version for r in rows if r.version)
                 model.emitted += [
                     r.id
                     for r in rows
@@ -399,6 +406,25 @@ def test_a_batch_served_while_a_call_moved_is_read_again_one_page_at_a_time():
     assert model.served[9:17] == [2, 3, 4, 5, 6, 7, 8, 9]  # then read again, in order
     expected = {r.id for r in model.rows} - {"c0050"}  # its new version is the next run's
     assert expected <= set(model.emitted)  # c0120 included
+
+
+def test_a_batch_read_again_is_not_new_ground_even_when_the_head_shows_nothing_new():
+    # A call hides while the batch is served: the probe's total differs, the batch is read
+    # again, and those pages hold only calls already met. That is the pager's own re-read,
+    # not pages that repeat: no head is asked for (none given here), nothing stops.
+    hid = {"done": False}
+
+    def hide_one(model: ListModel) -> None:
+        if not hid["done"]:
+            hid["done"] = True
+            model.hide("c0150")
+
+    model = ListModel(newest_first(200))
+    met: set[bytes] = set()
+    pager = make_pager(bookmark=Bookmark(), page_size=10, pages_ahead=8, met=met)
+    batched_sync(model, pager, during=hide_one, met=met)
+    assert pager.position.batching.read_again >= 1
+    assert {r.id for r in model.rows} <= set(model.emitted)
 
 
 def test_trusting_such_a_batch_would_lose_a_row():
