@@ -12,7 +12,7 @@ import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_skipcall.calls.state import StateError
-from tap_skipcall.errors import TIMED_OUT, CommandLineError, connection_failure, origin_of
+from tap_skipcall.errors import CommandLineError, network_sentence
 from tap_skipcall.sdk_private import settings_from_environment
 from tap_skipcall.settings import config_problems
 from tap_skipcall.tap import TapSkipcall
@@ -181,15 +181,4 @@ def main() -> None:
             message += " (gave up after retrying)"
         stop(message)
     except requests.exceptions.RequestException as error:
-        origin = origin_of(error) or "the API"
-        if connection_failure(error) == TIMED_OUT:
-            stop(
-                f"The Skipcall API at {origin} did not answer in full within `request_timeout`, "
-                "even after retrying: raise `request_timeout` if its answers are that slow, or "
-                "check that this machine reaches it at full speed (network, proxy)."
-            )
-        stop(
-            f"Could not reach the Skipcall API at {origin} ({connection_failure(error)}), even "
-            f"after retrying: check `api_url` ({origin}) and that this machine can reach it "
-            "(network, proxy, firewall)."
-        )
+        stop(network_sentence(error))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+import os
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
+import requests
 from singer_sdk.exceptions import FatalAPIError
 
 if TYPE_CHECKING:
-    import requests
+    from collections.abc import Mapping
 
 #: The documented subscription errors, and what the user can do about each.
 SUBSCRIPTION_ADVICE = {
@@ -19,6 +21,14 @@ SUBSCRIPTION_ADVICE = {
 
 class SkipcallAPIError(FatalAPIError):
     """An answer the tap cannot get past: the message says what to fix."""
+
+
+class AnswerTooLarge(SkipcallAPIError):
+    """An answer larger, once decompressed, than ``max_answer_megabytes``: not retried."""
+
+
+class CutShort(requests.exceptions.ChunkedEncodingError):
+    """An answer's body ended before its announced end: retried like a timeout."""
 
 
 class CommandLineError(ValueError):
@@ -101,10 +111,88 @@ def connection_failure(error: BaseException | None) -> str:
         ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted"),
         ("Connection reset", "connection reset"),
         ("RemoteDisconnected", "connection closed without an answer"),
+        ("Unable to connect to proxy", "the proxy does not answer"),
+        ("Tunnel connection failed", "the proxy refused to connect onwards"),
     ):
         if needle in text:
             return words
     return type(error).__name__ if error is not None else "no answer"
+
+
+def asking_for(request: Any) -> str:
+    """What a request asked for, as a sentence names it: ``page 3 of /v1/calls``, a path."""
+    url = getattr(request, "url", None)
+    if not url:
+        return "the API"
+    parts = urlsplit(str(url))
+    path = parts.path or "/"
+    page = parse_qs(parts.query).get("page")
+    return f"page {page[-1]} of {path}" if page and page[-1].isdigit() else path
+
+
+#: The variables a proxy for each scheme comes from, in the order ``requests`` reads them.
+PROXY_VARIABLES = {
+    "https": ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"),
+    "http": ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"),
+}
+
+
+def proxy_for(url: str, environ: Mapping[str, str] | None = None) -> tuple[str, str] | None:
+    """The proxy requests to this URL go through, and the environment variable that set it.
+
+    The proxy is named by its origin, never its password; None when requests go direct (no
+    proxy, or the host in ``NO_PROXY``).
+    """
+    environ = os.environ if environ is None else environ
+    if requests.utils.should_bypass_proxies(url, no_proxy=environ.get("NO_PROXY")):
+        return None
+    scheme = urlsplit(url).scheme.lower()
+    for name in PROXY_VARIABLES.get(scheme, ()):
+        value = environ.get(name, "").strip()
+        if value:
+            return origin_of_url(value if "://" in value else f"http://{value}"), name
+    return None
+
+
+def network_sentence(error: requests.exceptions.RequestException) -> str:
+    """The one sentence a network failure ends a run with: what was asked, where, and why."""
+    request = getattr(error, "request", None)
+    origin = origin_of(error) or "the API"
+    what = asking_for(request)
+    if isinstance(error, CutShort):
+        return (
+            f"{error} on every try: the server, or something on the way (a proxy, a "
+            "firewall), ends answers early; try again later, or lower `page_size` if it "
+            "happens to large pages."
+        )
+    proxy = proxy_for(str(request.url)) if request is not None and request.url else None
+    failure = connection_failure(error)
+    if failure == TIMED_OUT:
+        return (
+            f"The Skipcall API at {origin} did not answer {what} in full within "
+            "`request_timeout`, even after retrying: raise `request_timeout` if its answers "
+            "are that slow, or check that this machine reaches it at full speed "
+            f"({_route(proxy)})."
+        )
+    if proxy is not None:
+        address, variable = proxy
+        return (
+            f"Could not reach the Skipcall API at {origin} through the proxy {address} (set "
+            f"by {variable}) while asking for {what} ({failure}), even after retrying: check "
+            f"that the proxy runs and lets this machine through, or fix {variable} (NO_PROXY "
+            "lists the hosts to reach without it)."
+        )
+    return (
+        f"Could not reach the Skipcall API at {origin} while asking for {what} ({failure}), "
+        f"even after retrying: check `api_url` ({origin}) and that this machine can reach it "
+        "(network, proxy, firewall)."
+    )
+
+
+def _route(proxy: tuple[str, str] | None) -> str:
+    if proxy is None:
+        return "network, proxy"
+    return f"network, and the proxy {proxy[0]} set by {proxy[1]}"
 
 
 def origin_of(error: BaseException) -> str | None:

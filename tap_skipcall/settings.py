@@ -19,6 +19,8 @@ MAX_PAGE_SIZE = 100
 MAX_CONCURRENT_REQUESTS = 32
 #: Enough to use a 1,000-a-minute plan fully with answers up to about 400 ms (measured).
 DEFAULT_CONCURRENT_REQUESTS = 8
+#: Far above any page of calls (100 calls are about 40 kB), far below what fills memory.
+DEFAULT_MAX_ANSWER_MEGABYTES = 64
 STATS_GRANULARITIES = ("hour", "day", "week", "month", "none")
 SORT_STYLE_CHOICES = ("auto", *SORT_STYLES)
 
@@ -86,6 +88,15 @@ SETTINGS = th.PropertiesList(
         description="Requests in flight together, 1 to 32 (1: one at a time). They share the "
         "one request budget, so this speeds up a sync whose answers are slow, never past the "
         "plan's limit.",
+    ),
+    th.Property(
+        "max_answer_megabytes",
+        th.IntegerType(minimum=1),
+        default=DEFAULT_MAX_ANSWER_MEGABYTES,
+        title="Max answer megabytes",
+        description="The largest answer read, in megabytes once decompressed: a page of 100 "
+        "calls is well under one, so a larger answer (a compressed bomb, a runaway page) ends "
+        "the run with one sentence instead of filling memory.",
     ),
     th.Property(
         "calls_pages_ahead",
@@ -227,6 +238,7 @@ def config_problems(given: dict[str, Any], *, needs_key: bool = True) -> list[st
         ("calls_pages_ahead", MAX_CONCURRENT_REQUESTS),
         ("request_timeout", None),
         ("max_requests_per_minute", None),
+        ("max_answer_megabytes", None),
     ):
         value = config.get(name)
         if value is not None and not _whole_number(value, highest):

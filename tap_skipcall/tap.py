@@ -72,6 +72,7 @@ class TapSkipcall(Tap):
             self.config.get("max_requests_per_minute"),
             max_concurrent_requests=int(self.config["max_concurrent_requests"]),
             api_url=api_base(self.config["api_url"]),
+            max_answer_bytes=int(self.config["max_answer_megabytes"]) << 20,
         )
 
     @override

@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tap_skipcall.errors import TIMED_OUT, connection_failure
+from tap_skipcall.errors import TIMED_OUT, CutShort, asking_for, connection_failure, proxy_for
 
 if TYPE_CHECKING:
     import logging
@@ -63,12 +63,18 @@ class RetryPolicy:
         error = details.get("exception")
         tries = details.get("tries", 0)
         response = getattr(error, "response", None)
+        request = getattr(error, "request", None) or getattr(response, "request", None)
+        what = asking_for(request) if request is not None else path
         if response is not None:
-            cause = f"Skipcall answered HTTP {response.status_code} for {path}"
+            cause = f"Skipcall answered HTTP {response.status_code} for {what}"
+        elif isinstance(error, CutShort):
+            cause = str(error)
         elif connection_failure(error) == TIMED_OUT:
-            cause = f"no whole answer from {url_base} for {path} within `request_timeout`"
+            cause = f"no whole answer from {url_base} for {what} within `request_timeout`"
         else:
-            cause = f"cannot reach {url_base} ({connection_failure(error)})"
+            proxy = proxy_for(str(request.url)) if request is not None else None
+            through = f" through the proxy {proxy[0]} (set by {proxy[1]})" if proxy else ""
+            cause = f"cannot reach {url_base}{through} for {what} ({connection_failure(error)})"
         if tries == 1:
             left = self.max_tries - 1
             within = sum(self.wait_before(attempt) for attempt in range(1, left + 1))

@@ -19,6 +19,10 @@ from requests.adapters import HTTPAdapter
 
 from tap_skipcall.errors import SkipcallAPIError, origin_of_url
 from tap_skipcall.network.deadline import POOL_CLASSES, WATCHDOG
+from tap_skipcall.network.reading import read_within
+
+#: The largest answer read, once decompressed, unless set (``max_answer_megabytes``).
+DEFAULT_MAX_ANSWER_BYTES = 64 << 20
 
 if TYPE_CHECKING:
     from urllib3 import PoolManager
@@ -56,10 +60,17 @@ class BudgetedSession(requests.Session):
     """
 
     def __init__(
-        self, budget: RequestBudget, *, max_concurrent: int = 1, api_url: str | None = None
+        self,
+        budget: RequestBudget,
+        *,
+        max_concurrent: int = 1,
+        api_url: str | None = None,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         super().__init__()
         self.budget = budget
+        #: The largest body read, once decompressed (:mod:`.reading`).
+        self.max_answer_bytes = max_answer_bytes
         #: Every request this run sent, for the progress log.
         self.sent = 0
         self._slots = threading.BoundedSemaphore(max_concurrent)
@@ -75,7 +86,12 @@ class BudgetedSession(requests.Session):
             self.trust_env = False
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        """Send once a slot and the budget allow; the whole answer within the timeout."""
+        """Send once a slot and the budget allow; the whole answer within the timeout.
+
+        The body is read here, as a stream within ``max_answer_bytes`` (:mod:`.reading`),
+        whatever the caller asked: a caller never meets a body not read yet.
+        """
+        kwargs["stream"] = True
         with self._slots:
             self.budget.acquire()
             with self._count_lock:
@@ -85,6 +101,7 @@ class BudgetedSession(requests.Session):
             try:
                 with WATCHDOG.within(seconds) as watch:
                     response = super().send(request, **kwargs)
+                    read_within(response, self.max_answer_bytes)
                     if watch is not None and watch.expired:
                         raise _answer_too_slow(request, seconds)
             except requests.exceptions.SSLError as error:

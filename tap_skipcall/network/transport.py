@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from tap_skipcall.network.budget import RequestBudget
-from tap_skipcall.network.session import BudgetedSession
+from tap_skipcall.network.session import DEFAULT_MAX_ANSWER_BYTES, BudgetedSession
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,12 +34,16 @@ class Transport:
         *,
         max_concurrent_requests: int = 1,
         api_url: str | None = None,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.budget = RequestBudget(max_requests_per_minute, clock=clock, sleep=sleep)
         self.session = BudgetedSession(
-            self.budget, max_concurrent=max_concurrent_requests, api_url=api_url
+            self.budget,
+            max_concurrent=max_concurrent_requests,
+            api_url=api_url,
+            max_answer_bytes=max_answer_bytes,
         )
         self.max_concurrent = max_concurrent_requests
         self._pool = (

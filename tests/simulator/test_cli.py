@@ -199,14 +199,15 @@ def test_an_unreachable_api_says_what_it_retries_and_ends_naming_the_host(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert (
-        f"Cannot reach http://127.0.0.1:{port} (connection refused): retrying up to 5 times"
-        in warnings[0]
+        f"Cannot reach http://127.0.0.1:{port} for page 1 of /v1/calls (connection refused): "
+        "retrying up to 5 times" in warnings[0]
     )
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [
         f"tap-skipcall stopped: Could not reach the Skipcall API at http://127.0.0.1:{port} "
-        f"(connection refused), even after retrying: check `api_url` (http://127.0.0.1:{port}) "
-        "and that this machine can reach it (network, proxy, firewall)."
+        "while asking for page 1 of /v1/calls (connection refused), even after retrying: check "
+        f"`api_url` (http://127.0.0.1:{port}) and that this machine can reach it (network, "
+        "proxy, firewall)."
     ]
     shown = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert not [m for m in shown if m.startswith(("Backing off", "Giving up", "An unhandled"))]

@@ -60,7 +60,8 @@ def test_a_trickling_answer_is_dropped_at_the_timeout_and_read_again(make_simula
     assert elapsed < 8, elapsed  # about 1 s lost, not 50
     assert sim.simulator.stats.by_endpoint["list_calls"] == 3 + 1  # the page read again
     assert (
-        f"No whole answer from {sim.url} for /v1/calls within `request_timeout`: retrying up to "
+        f"No whole answer from {sim.url} for page 2 of /v1/calls within `request_timeout`: "
+        "retrying up to "
         "5 times" in caplog.text
     )
 
@@ -80,9 +81,10 @@ def test_an_answer_that_always_trickles_ends_in_one_sentence_about_the_timeout(
     assert time.monotonic() - started < 12  # six tries of a second, short retries
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [
-        f"tap-skipcall stopped: The Skipcall API at {sim.url} did not answer in full within "
-        "`request_timeout`, even after retrying: raise `request_timeout` if its answers are "
-        "that slow, or check that this machine reaches it at full speed (network, proxy)."
+        f"tap-skipcall stopped: The Skipcall API at {sim.url} did not answer page 1 of "
+        "/v1/calls in full within `request_timeout`, even after retrying: raise "
+        "`request_timeout` if its answers are that slow, or check that this machine reaches it "
+        "at full speed (network, proxy)."
     ]
 
 
