@@ -86,7 +86,8 @@ def main() -> None:
         )
         print(
             f"   the next run reads calls updated since {calls.get('replication_key_value')} "
-            f"({at_bookmark} call(s) at that instant already delivered); {resume}."
+            f"({at_bookmark} {'call' if at_bookmark == 1 else 'calls'} at that instant already "
+            f"delivered); {resume}."
         )
     elif command == "sql":
         import duckdb  # target-duckdb's virtualenv has it

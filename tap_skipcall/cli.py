@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
-from tap_skipcall.calls.state import StateError
+from tap_skipcall.calls.state import StateError, state_problem, unwrapped
 from tap_skipcall.errors import CommandLineError, network_sentence
 from tap_skipcall.sdk_private import settings_from_environment
 from tap_skipcall.settings import config_problems
@@ -39,7 +39,10 @@ def file_problem(option: str, value: str) -> str | None:
     if not path.is_file():
         return f"The {what} file {value} does not exist.{hint}"
     try:
-        content = json.loads(path.read_text(encoding="utf-8") or "null")
+        text = path.read_text(encoding="utf-8")
+        if not text.strip():
+            return f"The {what} file {value} is empty.{hint}"
+        content = json.loads(text)
     except (OSError, UnicodeDecodeError) as error:
         return f"The {what} file {value} cannot be read: {error}."
     except json.JSONDecodeError as error:
@@ -49,11 +52,14 @@ def file_problem(option: str, value: str) -> str | None:
         )
     if not isinstance(content, dict):
         return f"The {what} file {value} must hold a JSON object, not {type(content).__name__}."
+    if option == "--state":
+        from tap_skipcall.streams import STREAM_NAMES
+
+        return state_problem(unwrapped(content)[0], set(STREAM_NAMES))
     if option == "--catalog":
         problem, warnings = catalog_findings(content, value)
         for warning in warnings:
-            logging.basicConfig(format=LOG_FORMAT)
-            logger.warning("%s", warning)
+            warn(warning)
         return problem
     return None
 
@@ -81,14 +87,17 @@ def catalog_findings(catalog: dict[str, Any], path: str) -> tuple[str | None, li
             f"tap's streams ({listing}) and select in it."
         )
     selected = sorted(n for n in strangers if any(selected_in(s) for s in entries if _name(s) == n))
-    warnings = (
-        [
-            f"The catalog selects {shown(selected)}, which this tap does not have: ignored. "
-            f"Its streams are {listing}."
+    warnings = []
+    if selected and not problem:
+        ours = [
+            n for n in known if n in names and any(selected_in(s) for s in entries if _name(s) == n)
         ]
-        if selected and not problem
-        else []
-    )
+        nothing = "" if ours else " Nothing else is selected, so this run syncs nothing."
+        warnings.append(
+            f"The catalog selects {shown(selected)}, which this tap does not have: ignored."
+            f"{nothing} Its streams are {listing}: run `tap-skipcall --discover` for a "
+            "catalog of them."
+        )
     return problem, warnings
 
 
@@ -151,6 +160,22 @@ def settings_problems(argv: list[str]) -> list[str]:
             config |= json.loads(Path(source).read_text(encoding="utf-8") or "{}")
     needs_key = not ({"--about", "--discover"} & {a.partition("=")[0] for a in argv})
     return config_problems(config, needs_key=needs_key)
+
+
+def warn(message: str) -> None:
+    """A warning said before the SDK sets up logging, leaving no handler behind.
+
+    A handler on the root logger would print every later line of the tap's logger twice.
+    """
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("%s", message)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
 
 
 def stop(message: str, *, code: int = 1) -> NoReturn:

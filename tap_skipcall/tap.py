@@ -11,7 +11,12 @@ from singer_sdk import Tap
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 
 from tap_skipcall import logs
-from tap_skipcall.calls.state import StateError, state_problem, without_progress_markers
+from tap_skipcall.calls.state import (
+    StateError,
+    state_problem,
+    unwrapped,
+    without_progress_markers,
+)
 from tap_skipcall.client.base import api_base
 from tap_skipcall.costs import SAMPLED, duration, first_sync
 from tap_skipcall.errors import CommandLineError
@@ -82,9 +87,9 @@ class TapSkipcall(Tap):
         A whole STATE message saved as the state (the tap's last output line) is read as
         its ``value``.
         """
-        if state.get("type") == "STATE" and isinstance(state.get("value"), dict):
-            self.logger.info("The state holds a whole STATE message: reading its value.")
-            state = state["value"]
+        state, note = unwrapped(state)
+        if note is not None:
+            self.logger.info("%s", note)
         problem = state_problem(state, {str(stream.name) for stream in self.streams.values()})
         if problem:
             raise StateError(problem)

@@ -1,8 +1,10 @@
 """How far along a sync of calls is, at INFO, a few lines a minute rather than one per page.
 
-How far: a read that goes to the end of the list counts its rows against ``total`` (a resumed
-read against the rows left after where it landed); a read that stops at ``start_date`` or
-the bookmark counts the time it covered, from the newest call down to that moment.
+How far: the rows still to read are what ``total`` leaves below the rows read (a resumed
+read counts from where it landed); a read that stops at ``start_date`` or the bookmark may
+have fewer left, as the calls read so far, spread over the time they cover, say how many
+more lie above that moment. A list whose ``total`` grows as fast as it is read promises no
+time left.
 
 How long: the requests still to make (those made so far, scaled to what is left: children,
 probes and retries included) over the pace the run can keep, the slower of the plan's rate
@@ -45,23 +47,53 @@ class Reach:
     floor: datetime | None = None
 
     @property
+    def rows_left(self) -> float | None:
+        """Rows still to read (None: unknown yet).
+
+        What ``total`` leaves below the rows read; for a read that stops at a moment
+        (``start_date``, the bookmark), fewer when the calls read so far, spread over the
+        time they cover, put that moment closer: a ``start_date`` years before the first call
+        leaves no more than the list holds.
+        """
+        by_rows = None if self.total is None else float(max(self.total - self.delivered, 0))
+        by_time = None
+        newest, oldest, floor = self.newest, self.oldest, self.floor
+        if floor is not None and newest is not None and oldest is not None and self.delivered:
+            if oldest <= floor:
+                by_time = 0.0
+            elif newest > oldest:
+                per_second = self.delivered / (newest - oldest).total_seconds()
+                by_time = per_second * (oldest - floor).total_seconds()
+        known = [left for left in (by_rows, by_time) if left is not None]
+        return min(known) if known else None
+
+    @property
+    def stops_at_floor(self) -> bool:
+        """Whether the moment the read stops at, not the list's end, bounds what is left."""
+        left, by_rows = self.rows_left, self.total
+        return (
+            self.floor is not None
+            and left is not None
+            and (by_rows is None or left < max(by_rows - self.delivered, 0))
+        )
+
+    @property
     def share(self) -> float | None:
         """The part of the read done, from 0 to 1 (None: unknown yet)."""
-        if self.floor is not None:
-            if self.newest is None or self.oldest is None or self.newest <= self.floor:
-                return None
-            span = (self.newest - self.floor).total_seconds()
-            return min(max((self.newest - self.oldest).total_seconds() / span, 0.0), 1.0)
-        if not self.total or self.total <= self.landed:
+        left = self.rows_left
+        done = self.delivered - self.landed
+        if left is None or (self.total is not None and self.total <= self.landed):
             return None
-        return min(max((self.delivered - self.landed) / (self.total - self.landed), 0.0), 1.0)
+        if done + left <= 0:
+            return None
+        return min(max(done / (done + left), 0.0), 1.0)
 
     def words(self) -> str:
         """``42 % of the 20,000 calls`` (or of those left, or of the way to start_date)."""
         share = self.share
         if share is None:
             return ""
-        if self.floor is not None:
+        if self.floor is not None and self.stops_at_floor:
             return f", {share:.0%} of the way down to {self.floor:%Y-%m-%d %H:%M} UTC"
         total = self.total or 0
         if self.landed:
@@ -101,6 +133,9 @@ class Progress:
         self.rows = 0
         self.written = 0
         self.reach = Reach()
+        #: Where the read stood at the last line: a list that grew by as much as was read
+        #: since is read no closer to its end, and no time left is promised for it.
+        self.reach_at_last_line = Reach()
 
     @property
     def requests(self) -> int:
@@ -117,13 +152,25 @@ class Progress:
         if now - self.last_line >= EVERY_SECONDS:
             self.logger.info("%s", self.line(now))
             self.last_line, self.sent_at_last_line = now, self.transport.session.sent
+            self.reach_at_last_line = reach
 
     def done(self) -> None:
         """The closing line."""
         self.logger.info("%s", self.line(self.clock(), final=True))
 
+    @property
+    def growing_as_read(self) -> bool:
+        """Whether ``total`` grew since the last line by as many rows as were read since."""
+        before, reach = self.reach_at_last_line, self.reach
+        if before.total is None or reach.total is None:
+            return False
+        read = reach.delivered - before.delivered
+        return reach.total - before.total >= max(read, 1)
+
     def seconds_left(self, now: float) -> float | None:
         """The requests still to make, over the pace this run can keep (None: unknown)."""
+        if self.growing_as_read:
+            return None
         share = self.reach.share
         if not share or share >= 1.0 or self.requests <= 0:
             return None
@@ -156,6 +203,8 @@ class Progress:
             return f"{self.stream}: {sent} sent ({read}), {cost}, done in {took:.1f} s."
         text = f"{self.stream}: {plural(self.written, 'call')} sent{self.reach.words()}, {cost}"
         left = self.seconds_left(now)
-        if left is not None:
+        if self.growing_as_read:
+            text += ", the list growing as fast as it is read (no end in sight yet)"
+        elif left is not None:
             text += f", about {seconds_in_words(left)} left"
         return text + "."

@@ -209,12 +209,38 @@ def without_progress_markers(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def unwrapped(state: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The state inside what was saved, and a note on how it was read (None: as it is).
+
+    A whole STATE message (a run's last line) is read as its ``value``, and what
+    ``meltano state get`` prints as its ``singer_state``.
+    """
+    if state.get("type") == "STATE" and isinstance(state.get("value"), dict):
+        return state["value"], "The state holds a whole STATE message: reading its value."
+    if set(state) == {"singer_state"} and isinstance(state["singer_state"], dict):
+        return (
+            state["singer_state"],
+            "The state is what `meltano state get` prints: reading its state.",
+        )
+    return state, None
+
+
 def state_problem(state: Any, streams: set[str]) -> str | None:
     """One sentence on what is wrong with a state this tap did not write, or None."""
     fix = (
         "Give tap-skipcall its own state (Meltano keeps one per extractor and loader "
         "pair) or start without one."
     )
+    kind = state.get("type") if isinstance(state, dict) else None
+    if kind is not None:
+        return (
+            f"The state holds a {str(kind)[:20]} message, not a STATE: keep the last line of a "
+            'run that starts with {"type":"STATE" (for example `grep \'"type":"STATE"\' '
+            "out.jsonl | tail -n 1 > state.json`), or start without a state."
+        )
+    if isinstance(state, dict) and state and "bookmarks" not in state:
+        keys = ", ".join(sorted(map(str, state))[:5])
+        return f"The state is not a Singer state (it has {keys}, no `bookmarks`). {fix}"
     bookmarks = state.get("bookmarks", {}) if isinstance(state, dict) else None
     if not isinstance(bookmarks, dict) or not all(isinstance(b, dict) for b in bookmarks.values()):
         return f"The state is not a Singer state (no `bookmarks` object of streams). {fix}"

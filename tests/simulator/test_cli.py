@@ -36,8 +36,23 @@ def tap(*args: str, cwd=None) -> subprocess.CompletedProcess:
         ({"x.json": "{"}, "--state", "The state file {} is not valid JSON"),
         ({}, "--state", "To start without a state, leave out `--state`"),
         ({"x.json": "null"}, "--catalog", "The catalog file {} must hold a JSON object"),
+        ({"x.json": " \n"}, "--state", "The state file {} is empty. To start without a state"),
+        (
+            {"x.json": '{"type":"RECORD","stream":"calls","record":{}}'},
+            "--state",
+            "The state holds a RECORD message, not a STATE: keep the last line of a run that",
+        ),
     ],
-    ids=["missing-config", "malformed-config", "list-config", "bad-state", "no-state", "null"],
+    ids=[
+        "missing-config",
+        "malformed-config",
+        "list-config",
+        "bad-state",
+        "no-state",
+        "null",
+        "empty-state",
+        "record-as-state",
+    ],
 )
 def test_each_bad_file_is_one_sentence_naming_it(tmp_path, files, option, expected):
     for name, text in files.items():
@@ -159,6 +174,36 @@ def test_a_catalog_selecting_a_stream_the_tap_lacks_is_named_once(make_simulator
     assert len(warnings) == 1
     assert "which this tap does not have" in warnings[0]
     assert "Its streams are workspaces, workspace_members" in warnings[0]
+    assert "Nothing else is selected" not in warnings[0]  # the discovered defaults are
+    assert completed.stderr.count("tap-skipcall v") == 1  # the version line once
+
+
+@pytest.mark.slow  # a subprocess
+def test_a_catalog_from_another_tap_says_it_syncs_nothing(make_simulator, tmp_path):
+    sim = make_simulator(n_calls=10)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(tap_config(sim)))
+    other = {
+        "streams": [
+            {
+                "tap_stream_id": "orders",
+                "stream": "orders",
+                "schema": {"type": "object", "properties": {"id": {"type": "string"}}},
+                "metadata": [{"breadcrumb": [], "metadata": {"selected": True}}],
+            }
+        ]
+    }
+    (tmp_path / "catalog.json").write_text(json.dumps(other))
+    completed = tap("--config", str(config), "--catalog", str(tmp_path / "catalog.json"))
+    assert completed.returncode == 0
+    warnings = [line for line in completed.stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1
+    assert (
+        "The catalog selects orders, which this tap does not have: ignored. Nothing else is "
+        "selected, so this run syncs nothing." in warnings[0]
+    )
+    assert completed.stderr.count("tap-skipcall v") == 1
+    assert sim.simulator.stats.requests == 0
 
 
 @pytest.mark.slow  # a subprocess

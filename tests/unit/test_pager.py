@@ -318,6 +318,21 @@ def test_a_reconciliation_checkpoint_applies_on_top_of_start_date_with_its_versi
         ({"bookmarks": []}, "not a Singer state"),
         ({"bookmarks": {"calls": {"replication_key_value": stamp(1)}}}, None),
         ({}, None),
+        # the last line of a run stopped mid-sync: a RECORD, not a STATE
+        ({"type": "RECORD", "stream": "calls", "record": {}}, "holds a RECORD message, not a"),
+        ({"type": "SCHEMA", "stream": "calls"}, "holds a SCHEMA message, not a STATE"),
+        ({"calls": {"replication_key_value": stamp(1)}}, "it has calls, no `bookmarks`"),
+    ],
+    ids=[
+        "another-tap",
+        "another-key",
+        "not-a-timestamp",
+        "bookmarks-not-object",
+        "ours",
+        "empty",
+        "a-record-line",
+        "a-schema-line",
+        "no-bookmarks",
     ],
 )
 def test_state_problem(state, expected):

@@ -297,3 +297,66 @@ def test_pages_sampled_spread_over_the_list(pages, sampled):
     from tap_skipcall.streams.sampling import pages_to_sample
 
     assert pages_to_sample(pages) == sampled
+
+
+@pytest.mark.parametrize(
+    ("reach", "left", "words"),
+    [
+        # start_date years before the first call: what the list holds bounds what is left
+        (
+            Reach(
+                total=50_000,
+                delivered=1_000,
+                newest=datetime(2025, 3, 1, tzinfo=UTC),
+                oldest=datetime(2025, 2, 28, tzinfo=UTC),
+                floor=datetime(2020, 1, 1, tzinfo=UTC),
+            ),
+            49_000,
+            ", 2% of the 50,000 calls",
+        ),
+        # start_date halfway: the time covered says how many more lie above it
+        (
+            Reach(
+                total=40_000,
+                delivered=5_000,
+                newest=datetime(2025, 1, 21, tzinfo=UTC),
+                oldest=datetime(2025, 1, 16, tzinfo=UTC),
+                floor=datetime(2025, 1, 11, tzinfo=UTC),
+            ),
+            5_000,
+            ", 50% of the way down to 2025-01-11 00:00 UTC",
+        ),
+        # read below the floor already: nothing left
+        (
+            Reach(
+                total=40_000,
+                delivered=5_000,
+                newest=datetime(2025, 1, 21, tzinfo=UTC),
+                oldest=datetime(2025, 1, 10, tzinfo=UTC),
+                floor=datetime(2025, 1, 11, tzinfo=UTC),
+            ),
+            0,
+            ", 100% of the way down to 2025-01-11 00:00 UTC",
+        ),
+        (Reach(total=300, delivered=300), 0, ", 100% of the 300 calls"),
+        (Reach(delivered=300), None, ""),
+    ],
+    ids=["floor-years-before", "floor-halfway", "below-the-floor", "at-the-end", "no-total"],
+)
+def test_rows_left_are_bounded_by_what_the_list_holds(reach, left, words):
+    assert (None if reach.rows_left is None else round(reach.rows_left)) == left
+    assert reach.words() == words
+
+
+def test_a_list_growing_as_fast_as_it_is_read_promises_no_time_left():
+    now = [0.0]
+    progress, session, lines = progress_under(now, plan=Plan(1000, 60.0))
+    session.sent = 10
+    now[0] = 10.0
+    progress.page(Reach(total=1_000, delivered=500), 100, 100)
+    now[0] = 20.0
+    session.sent = 20
+    progress.page(Reach(total=1_600, delivered=1_000), 100, 100)  # grew 600, read 500
+    assert "about" in lines[0]
+    assert lines[1].endswith("the list growing as fast as it is read (no end in sight yet).")
+    assert "left" not in lines[1]
