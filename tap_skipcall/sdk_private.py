@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import logging
+import os
 import signal
+import sys
+import threading
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import singer_sdk.singerlib as singer
@@ -122,15 +126,23 @@ def settings_from_environment(tap_class: type[Tap]) -> dict[str, Any]:
 
 
 def exit_codes_on_signals(tap_class: TapType) -> TapType:
-    """SIGINT and SIGTERM end a run as shells report it (130, 143), after the SDK's last STATE.
+    """SIGINT and SIGTERM end a run at once, as shells report it (130, 143), after its STATE.
 
     Replaces ``Tap._handle_termination`` (private in the SDK), which writes the tap's state
     and exits 0, so that an orchestrator would record an interrupted run as a success. The
     state it writes holds only what is true: every checkpoint is written once its rows are.
+    Then the process ends at once: a request thread paused for the rate limit or between
+    retries is not waited for, nor are exit handlers run (a signal during them would print a
+    traceback). A second signal while the first is honoured (Ctrl-C under Meltano sends
+    SIGINT, then Meltano a SIGTERM) is ignored.
     """
     sdk_handle = tap_class._handle_termination
+    stopping = threading.Event()
 
     def _handle_termination(tap: Tap, signum: int, frame: FrameType | None) -> None:
+        if stopping.is_set():
+            return
+        stopping.set()
         name = signal.Signals(signum).name
         tap.logger.warning(
             "Stopped by %s: the state written so far is kept, and the next run goes on from "
@@ -139,7 +151,11 @@ def exit_codes_on_signals(tap_class: TapType) -> TapType:
         )
         with contextlib.suppress(SystemExit):
             sdk_handle(tap, signum, frame)  # the tap's state, then its exit 0
-        raise SystemExit(128 + signum)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        logging.shutdown()
+        os._exit(128 + signum)
 
     setattr(tap_class, "_handle_termination", _handle_termination)  # noqa: B010
     return tap_class

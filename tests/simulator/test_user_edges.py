@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -233,3 +234,53 @@ def test_a_signal_ends_the_run_non_zero_after_its_last_checkpoint_and_the_next_r
     }
     assert first_ids | second_ids == set(visible_truth(sim))  # nothing lost
     assert len(first_ids & second_ids) <= 100  # at most about the page it was in
+
+
+@pytest.mark.slow  # subprocesses
+@pytest.mark.parametrize(
+    "signals", [["SIGTERM"], ["SIGINT", "SIGTERM"]], ids=["sigterm", "ctrl-c-then-sigterm"]
+)
+def test_a_signal_ends_a_rate_limit_pause_at_once_and_is_said_once(
+    make_simulator, tmp_path, signals
+):
+    # 5 requests a minute: the sixth waits most of a minute for the window.
+    sim = make_simulator(n_calls=2_000, rate_limit=5)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(tap_config(sim)))
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(catalog_selecting(tap_config(sim), ["calls"])))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-X",
+            "dev",
+            "-m",
+            "tap_skipcall",
+            "--config",
+            str(config),
+            "--catalog",
+            str(catalog),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+    assert process.stderr is not None
+    lines = []
+    for line in process.stderr:
+        lines.append(line)
+        if "Rate limit: pausing" in line:
+            break
+    started = time.monotonic()
+    for name in signals:
+        process.send_signal(getattr(signal, name))
+    rest = process.communicate(timeout=30)[1]
+    took = time.monotonic() - started
+    errors = "".join(lines) + rest
+    assert process.returncode == 128 + getattr(signal, signals[0])
+    assert took < 3, f"the pause held the stop for {took:.1f} s"
+    assert errors.count("Stopped by") == 1, errors[-2000:]
+    assert "Exception ignored" not in errors
+    assert "ResourceWarning" not in errors  # -X dev shows every one
+    assert "Traceback" not in errors
