@@ -29,7 +29,8 @@ Query = dict[str, list[str]]
 
 
 def key_scope(api: Simulator) -> set[str]:
-    return set(api.config.scope if api.config.scope is not None else api.data.workspaces)
+    scope = api.scope()
+    return set(scope if scope is not None else api.data.workspaces)
 
 
 def workspace_filter(api: Simulator, query: Query) -> set[str]:

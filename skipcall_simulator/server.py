@@ -78,6 +78,9 @@ class SimulatorConfig:
     #: Seconds every answer waits before it is sent (a far-away API), plus up to ``jitter``.
     latency: float = 0.0
     jitter: float = 0.0
+    #: Other keys of the same organisation, each with the workspaces in its scope (None: all):
+    #: two keys that see the same users and contacts through different workspaces.
+    more_keys: dict[str, list[str] | None] = field(default_factory=dict)
     #: A list that breaks its paging contract (:data:`skipcall_simulator.quirks.QUIRKS`),
     #: on these endpoints.
     list_quirk: str | None = None
@@ -90,6 +93,8 @@ class Stats:
 
     by_endpoint: Counter[str] = field(default_factory=Counter)
     by_status: Counter[int] = field(default_factory=Counter)
+    #: Every bearer token received (a test checks that no key reaches another API).
+    tokens: Counter[str] = field(default_factory=Counter)
     log: list[tuple[str, str, int]] = field(default_factory=list)
 
     @property
@@ -152,6 +157,11 @@ class Simulator:
         self.mutations: list[MutationRule] = []
         self.stats = Stats()
         self.window = RateWindow(self.config, time_fn)
+        #: The rate windows of the other keys (the limit is per key).
+        self._windows: dict[str, RateWindow] = {}
+        self._time_fn = time_fn
+        #: The key of the request each serving thread answers.
+        self._current = threading.local()
         #: Ids of the calls served in this run (mutation rules may pick among them).
         self.served_call_ids: list[str] = []
         #: Derived data the endpoints rebuild only when the dataset changes.
@@ -174,7 +184,11 @@ class Simulator:
         """Answer one API request: (status, headers, JSON body or a fault's reply, endpoint)."""
         endpoint, params = route(path)
         name = endpoint.name if endpoint else "unknown"
-        headers, allowed = self.window.take()
+        token = (authorization or "").partition(" ")[2]
+        with self.lock:
+            self.stats.tokens[token] += 1
+        self._current.key = token
+        headers, allowed = self._window_of(token).take()
         try:
             if not allowed:
                 raise ApiError(429, "TOO_MANY_REQUESTS", "Rate limit exceeded, retry later")
@@ -222,9 +236,23 @@ class Simulator:
             self.stats.by_status[status] += 1
             self.stats.log.append((endpoint, query, status))
 
+    def _window_of(self, token: str) -> RateWindow:
+        if token == self.config.api_key or token not in self.config.more_keys:
+            return self.window
+        with self.lock:
+            return self._windows.setdefault(token, RateWindow(self.config, self._time_fn))
+
+    def scope(self) -> list[str] | None:
+        """The workspaces the key of the request being answered reaches (None: all)."""
+        key = getattr(self._current, "key", self.config.api_key)
+        if key in self.config.more_keys:
+            return self.config.more_keys[key]
+        return self.config.scope
+
     def _authorize(self, authorization: str | None) -> None:
         scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or token != self.config.api_key:
+        keys = {self.config.api_key, *self.config.more_keys}
+        if scheme.lower() != "bearer" or token not in keys:
             raise ApiError(401, "UNAUTHORIZED", "Invalid or revoked API key")
         if self.config.subscription == "SUBSCRIPTION_REQUIRED":
             raise ApiError(
