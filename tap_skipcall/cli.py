@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
+from tap_skipcall.accounts import accounts_state_problem
 from tap_skipcall.calls.state import StateError, state_problem, unwrapped
 from tap_skipcall.errors import CommandLineError, network_sentence
 from tap_skipcall.sdk_private import settings_from_environment
@@ -55,7 +56,11 @@ def file_problem(option: str, value: str) -> str | None:
     if option == "--state":
         from tap_skipcall.streams import STREAM_NAMES
 
-        return state_problem(unwrapped(content)[0], set(STREAM_NAMES))
+        state = unwrapped(content)[0]
+        entries = state.get("accounts")
+        if isinstance(entries, dict):  # each account's entry (the config is read later)
+            return accounts_state_problem(state, list(entries), set(STREAM_NAMES))
+        return state_problem(state, set(STREAM_NAMES))
     if option == "--catalog":
         problem, warnings = catalog_findings(content, value)
         for warning in warnings:

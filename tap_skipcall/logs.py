@@ -10,6 +10,7 @@ Its start-up lines (child streams added, env parsing skipped) and "Pagination st
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -23,11 +24,25 @@ REPEATS = ("Config validation failed", "Backing off ", "Giving up ")
 STREAM_CHATTER = ("An unhandled error occurred while syncing", "Pagination stopped after")
 
 
+#: Threads reading one of several accounts are named so (``skipcall-account:fr``, and
+#: ``skipcall-account:fr:ahead_0`` for its requests started ahead): their lines say whose.
+ACCOUNT_THREAD = "skipcall-account:"
+
+
+def account_of_thread() -> str | None:
+    """The account the current thread reads (None: not an account's thread)."""
+    name = threading.current_thread().name
+    if not name.startswith(ACCOUNT_THREAD):
+        return None
+    return name[len(ACCOUNT_THREAD) :].split(":", 1)[0]
+
+
 class PlainLog(logging.Filter):
     """Drops the SDK's lines that repeat or add nothing to the tap's own.
 
     The retry library's "Backing off"/"Giving up" lines repeat, with the whole exception,
-    what the tap's retry warning and final sentence say.
+    what the tap's retry warning and final sentence say. A line of one of several accounts
+    starts with its name (``fr: calls: …``).
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -35,7 +50,12 @@ class PlainLog(logging.Filter):
         message = record.msg if isinstance(record.msg, str) else ""
         if message.startswith(REPEATS):
             return False
-        return not (record.levelno <= logging.INFO and message.startswith(STARTUP_CHATTER))
+        if record.levelno <= logging.INFO and message.startswith(STARTUP_CHATTER):
+            return False
+        account = account_of_thread()
+        if account is not None and isinstance(record.msg, str):
+            record.msg = f"{account}: {record.msg}"
+        return True
 
 
 def demoted(message: str, level: int) -> int:

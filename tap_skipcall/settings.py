@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
+from tap_skipcall.accounts.settings import accounts_problems
 from tap_skipcall.calls.order import SORT_STYLES
 from tap_skipcall.client.base import api_base
 from tap_skipcall.values import calendar_date, parse_timestamp
@@ -19,6 +20,8 @@ MAX_PAGE_SIZE = 100
 MAX_CONCURRENT_REQUESTS = 32
 #: Enough to use a 1,000-a-minute plan fully with answers up to about 400 ms (measured).
 DEFAULT_CONCURRENT_REQUESTS = 8
+#: Organisations read at the same time, with ``accounts``.
+DEFAULT_CONCURRENT_ACCOUNTS = 4
 #: Far above any page of calls (100 calls are about 40 kB), far below what fills memory.
 DEFAULT_MAX_ANSWER_MEGABYTES = 64
 STATS_GRANULARITIES = ("hour", "day", "week", "month", "none")
@@ -30,10 +33,37 @@ SETTINGS = th.PropertiesList(
     th.Property(
         "api_key",
         th.StringType,
-        required=True,
         secret=True,
         title="API key",
-        description="Skipcall API key (sk_live_… or sk_test_…), from Settings > API Keys.",
+        description="Skipcall API key (sk_live_… or sk_test_…), from Settings > API Keys. For "
+        "several organisations, set `accounts` instead.",
+    ),
+    th.Property(
+        "accounts",
+        th.ArrayType(
+            th.ObjectType(
+                th.Property("name", th.StringType, required=True),
+                th.Property("api_key", th.StringType, required=True, secret=True),
+                th.Property("api_url", th.StringType),
+                th.Property("workspace_ids", th.ArrayType(th.StringType)),
+                th.Property("start_date", th.DateTimeType),
+            )
+        ),
+        secret=True,
+        title="Accounts",
+        description="Several Skipcall organisations in one pipeline, instead of `api_key`: a "
+        'list of {"name", "api_key", "api_url"?, "workspace_ids"?, "start_date"?}. `name` is a '
+        "short slug (fr, client_acme) that every record carries in `skipcall_account`, a key "
+        "column of every stream; each account's state is its own, and accounts are read side "
+        "by side. Sensitive: keep it in .env (meltano config set stores it there).",
+    ),
+    th.Property(
+        "max_concurrent_accounts",
+        th.IntegerType(minimum=1, maximum=MAX_CONCURRENT_REQUESTS),
+        default=DEFAULT_CONCURRENT_ACCOUNTS,
+        title="Max concurrent accounts",
+        description="With `accounts`: how many organisations are read at the same time, 1 to "
+        "32. Each key has its own rate limit, request budget and `max_requests_per_minute`.",
     ),
     th.Property(
         "start_date",
@@ -200,13 +230,17 @@ def config_problems(given: dict[str, Any], *, needs_key: bool = True) -> list[st
         if name in given and given[name] is None
     ]
     config = {**defaults(), **{k: v for k, v in given.items() if v is not None}}
+    if config.get("accounts") is not None:
+        problems.extend(accounts_problems(config, config_problems, needs_key=needs_key))
+        needs_key = False  # each account has its own
+        config = {k: v for k, v in config.items() if k != "accounts"}
     key = config.get("api_key")
     if key is None and not needs_key:
         pass
     elif not isinstance(key, str) or not key.strip():
         problems.append(
             "`api_key` is missing or empty: set it to your Skipcall API key "
-            "(for example with TAP_SKIPCALL_API_KEY)."
+            "(for example with TAP_SKIPCALL_API_KEY), or `accounts` for several organisations."
         )
     elif key != key.strip():
         problems.append("`api_key` has leading or trailing spaces: paste the key alone.")
@@ -236,6 +270,7 @@ def config_problems(given: dict[str, Any], *, needs_key: bool = True) -> list[st
         ("page_size", MAX_PAGE_SIZE),
         ("max_concurrent_requests", MAX_CONCURRENT_REQUESTS),
         ("calls_pages_ahead", MAX_CONCURRENT_REQUESTS),
+        ("max_concurrent_accounts", MAX_CONCURRENT_REQUESTS),
         ("request_timeout", None),
         ("max_requests_per_minute", None),
         ("max_answer_megabytes", None),

@@ -5,12 +5,21 @@ from __future__ import annotations
 import json
 import sys
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from singer_sdk import Tap
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 
 from tap_skipcall import logs
+from tap_skipcall.accounts import (
+    Account,
+    AccountsFailed,
+    accounts_in,
+    accounts_state_problem,
+    failure_of,
+    run_accounts,
+    starting_state,
+)
 from tap_skipcall.calls.state import (
     StateError,
     state_problem,
@@ -22,8 +31,15 @@ from tap_skipcall.costs import SAMPLED, duration, first_sync
 from tap_skipcall.errors import CommandLineError
 from tap_skipcall.network.transport import Transport
 from tap_skipcall.output import RecordsHeldWriter
+from tap_skipcall.run_context import RunContext
 from tap_skipcall.sdk_private import exit_codes_on_signals, plain_sentences_first
-from tap_skipcall.settings import SETTINGS, config_notes, config_problems, unknown_settings
+from tap_skipcall.settings import (
+    DEFAULT_API_URL,
+    SETTINGS,
+    config_notes,
+    config_problems,
+    unknown_settings,
+)
 from tap_skipcall.streams import STREAM_TYPES
 from tap_skipcall.streams.calls import CallsStream
 from tap_skipcall.streams.sampling import take_sample
@@ -35,6 +51,7 @@ else:
 
 if TYPE_CHECKING:
     import click
+    from singer_sdk.helpers.types import TapState
 
     from tap_skipcall.client.base import SkipcallStream
 
@@ -60,6 +77,28 @@ class TapSkipcall(Tap):
         TapCapabilities.TEST,
     ]
 
+    def __init__(self, *, run: RunContext | None = None, **kwargs: Any) -> None:
+        """The SDK's tap; ``run``: what it shares with other accounts' taps (see below)."""
+        #: With ``accounts``: this tap reads one of them (``run.account``), or coordinates
+        #: them all (this tap, as the command line builds it). None: ``api_key`` alone.
+        self.run_context = run
+        #: The accounts' run's state while it runs (what a signal writes).
+        self._accounts_state: dict[str, Any] | None = None
+        super().__init__(**kwargs)
+
+    @cached_property
+    def accounts(self) -> list[Account] | None:
+        """The accounts this tap coordinates (None: it reads one key, its own)."""
+        return None if self.run_context is not None else accounts_in(dict(self.config))
+
+    @cached_property
+    def stream_context(self) -> RunContext:
+        """What every stream of this tap is handed: its account, and the run's version."""
+        if self.run_context is not None:
+            return self.run_context
+        accounts = self.accounts
+        return RunContext(account=accounts[0].name) if accounts else RunContext()
+
     def config_problems(self) -> list[str]:
         """Plain sentences for bad settings; a warning for each unknown one."""
         known = SETTINGS.to_dict()
@@ -73,11 +112,59 @@ class TapSkipcall(Tap):
     @cached_property
     def transport(self) -> Transport:
         """The session and request budget every stream shares (the limit is per key)."""
+        account = self.stream_context.account
         return Transport(
             self.config.get("max_requests_per_minute"),
             max_concurrent_requests=int(self.config["max_concurrent_requests"]),
-            api_url=api_base(self.config["api_url"]),
+            api_url=api_base(self.config.get("api_url") or DEFAULT_API_URL),
             max_answer_bytes=int(self.config["max_answer_megabytes"]) << 20,
+            thread_name_prefix=f"{logs.ACCOUNT_THREAD}{account}:ahead" if account else "skipcall",
+        )
+
+    @override
+    @property
+    def state(self) -> TapState:
+        """The tap's state; with ``accounts``, every account's, as the run last wrote it."""
+        if self._accounts_state is not None:
+            return cast("TapState", self._accounts_state)
+        return super().state
+
+    @override  # type: ignore[misc]  # final in the SDK's types: extended, not replaced, here
+    def sync_all(self) -> None:
+        """The SDK's sync; with ``accounts``, every account's, side by side.
+
+        Each account is read by a tap of this class of its own (its key, its budget, its
+        state entry), writing through one relay (:mod:`tap_skipcall.accounts`).
+        """
+        accounts = self.accounts
+        if not accounts:
+            super().sync_all()
+            return
+        catalog = self.input_catalog.to_dict() if self.input_catalog else None
+
+        def make_tap(
+            config: dict[str, Any], state: dict[str, Any], writer: Any, run: RunContext
+        ) -> TapSkipcall:
+            return type(self)(
+                config=config,
+                catalog=catalog,
+                state=state,
+                parse_env_config=False,
+                message_writer=writer,
+                run=run,
+            )
+
+        def keep(state: dict[str, Any]) -> None:
+            self._accounts_state = state
+
+        run_accounts(
+            accounts,
+            dict(self.config),
+            state=dict(self.state),
+            out=self.message_writer,  # type: ignore[arg-type]
+            make_tap=make_tap,
+            logger=self.logger,
+            on_state=keep,
         )
 
     @override
@@ -90,7 +177,19 @@ class TapSkipcall(Tap):
         state, note = unwrapped(state)
         if note is not None:
             self.logger.info("%s", note)
-        problem = state_problem(state, {str(stream.name) for stream in self.streams.values()})
+        streams = {str(stream.name) for stream in self.streams.values()}
+        accounts = self.accounts
+        if accounts:
+            names = [account.name for account in accounts]
+            problem = accounts_state_problem(state, names, streams)
+            if problem:
+                raise StateError(problem)
+            state, notes = starting_state(state, names)
+            for line in notes:
+                self.logger.warning("%s", line)
+            self._accounts_state = state  # the SDK's own keeps `bookmarks` only
+            return
+        problem = state_problem(state, streams)
         if problem:
             raise StateError(problem)
         super().load_state(without_progress_markers(state))
@@ -98,7 +197,10 @@ class TapSkipcall(Tap):
     @override
     def discover_streams(self) -> list[SkipcallStream]:
         """The streams this tap offers, each handed the shared transport."""
-        return [stream_type(self, transport=self.transport) for stream_type in STREAM_TYPES]
+        return [
+            stream_type(self, transport=self.transport, run=self.stream_context)
+            for stream_type in STREAM_TYPES
+        ]
 
     @override
     @classmethod
@@ -129,10 +231,44 @@ class TapSkipcall(Tap):
             )
         with logs.quiet(tap.metrics_logger.name):  # nor does the request's metric
             sentence = tap.check_connection()
-        tap.logger.info("%s", sentence)
+        for line in sentence.splitlines():
+            tap.logger.info("%s", line)
         ctx.exit()
 
     def check_connection(self) -> str:
+        """Can the key read calls? With ``accounts``, every account's: a line each.
+
+        An account that cannot is named, with why, in one sentence after the others
+        were checked.
+        """
+        accounts = self.accounts
+        if not accounts:
+            return self.check_own_connection()
+        catalog = self.input_catalog.to_dict() if self.input_catalog else None
+        lines, failed = [], []
+        for account in accounts:
+            with logs.quiet(self.name, "singer_sdk"):
+                tap = type(self)(
+                    config=account.config(dict(self.config)),
+                    catalog=catalog,
+                    parse_env_config=False,
+                    run=RunContext(account=account.name),
+                )
+            try:
+                lines.append(f"{account.name}: {tap.check_connection()}")
+            except Exception as error:  # one account's failure, whatever it is
+                failed.append(f"{account.name}: {failure_of(error)}")
+        if failed:
+            for line in lines:
+                self.logger.info("%s", line)
+            msg = (
+                f"{len(failed)} of {len(accounts)} accounts failed the connection test: "
+                f"{'; '.join(failed)}."
+            )
+            raise AccountsFailed(msg)
+        return "\n".join(lines)
+
+    def check_own_connection(self) -> str:
         """Can this key read calls? The sentence to show if it can.
 
         It also says what a first sync of the selected streams will cost, from the calls the

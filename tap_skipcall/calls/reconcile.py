@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tap_skipcall.calls.rows import Row
+from tap_skipcall.run_context import RunContext
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -77,22 +78,29 @@ def plan_run(
     period: timedelta | None,
     versions: bool,
     full_table: bool,
+    shared: RunContext | None = None,
 ) -> RunPlan:
     """Incremental, backfill or reconciliation, from the state and the settings.
 
     ``period`` is ``deletions_within_days`` (None: never reconcile), ``versions`` the
     ``emit_activate_version_messages`` setting, ``full_table`` a catalog that forces calls to
     FULL_TABLE (every run a complete read). Whether ``batch_config`` is set changes nothing
-    here: a reconciliation writes RECORD messages in any case.
+    here: a reconciliation writes RECORD messages in any case. ``shared``: with ``accounts``,
+    the run's version and whether every account reconciles this run (decided together, since
+    one ``ACTIVATE_VERSION`` covers them all; an interrupted reconciliation's checkpoint of
+    another version is then read anew).
     """
-    version = int(now.timestamp() * 1000)
-    if saved.resume is not None and saved.resume.version is not None:
+    shared = shared or RunContext()
+    version = shared.version or int(now.timestamp() * 1000)
+    if shared.reconcile and versions:
+        return RunPlan(version, True, "every account's complete read is due for renewal")
+    if not shared.deferred and saved.resume is not None and saved.resume.version is not None:
         return RunPlan(saved.resume.version, True, "resuming an interrupted reconciliation")
     if full_table:
         return RunPlan(version if versions else None, True, "the catalog asks for FULL_TABLE")
     if not saved.has_bookmark:  # nothing loaded yet to remove: the clock starts here
         return RunPlan(None, True, "a first sync reads every call")
-    if period is not None and versions and due(saved, now, period):
+    if not shared.deferred and period is not None and versions and due(saved, now, period):
         return RunPlan(version, True, "the last complete read is due for renewal")
     return RunPlan(None, False, "incremental")
 

@@ -238,6 +238,11 @@ def state_problem(state: Any, streams: set[str]) -> str | None:
             'run that starts with {"type":"STATE" (for example `grep \'"type":"STATE"\' '
             "out.jsonl | tail -n 1 > state.json`), or start without a state."
         )
+    if isinstance(state, dict) and "accounts" in state and "bookmarks" not in state:
+        return (
+            "The state was written with `accounts` (several organisations): set `accounts` "
+            "again to go on from it, or start without a state."
+        )
     if isinstance(state, dict) and state and "bookmarks" not in state:
         keys = ", ".join(sorted(map(str, state))[:5])
         return f"The state is not a Singer state (it has {keys}, no `bookmarks`). {fix}"

@@ -81,6 +81,7 @@ class CallsSync:
         fetch_page_ahead: Callable[[PageRequest], None],
         activate_version: Callable[[int], None],
         logger: logging.Logger | logging.LoggerAdapter[Any],
+        moves_clock: bool = True,
     ) -> None:
         self.plan = plan
         self.keeper = keeper
@@ -93,6 +94,9 @@ class CallsSync:
         self.fetch_page_ahead = fetch_page_ahead
         self.activate_version = activate_version
         self.logger = logger
+        #: Whether a complete read moves the reconciliation clock here (not with `accounts`,
+        #: where it moves once every account's read is activated).
+        self.moves_clock = moves_clock
         self._paced = False
         #: Every version of a call this run met on a page it kept: written once however
         #: often it is met, and a page of new ground holding only these must be explained.
@@ -211,7 +215,7 @@ class CallsSync:
         the bookmark are written, and the next run goes on from it.
         """
         reconciled_at = self.keeper.saved.reconciled_at
-        if complete:
+        if complete and self.moves_clock:
             reconciled_at = self.plan.began_at or self.started_at
         final = completed_state(bookmark, reconciled_at=reconciled_at, last_run_at=self.started_at)
         return {**final, **kept} if kept else final

@@ -8,6 +8,7 @@ transport (:mod:`tap_skipcall.network.transport`), and the SDK's private methods
 
 from __future__ import annotations
 
+import copy
 import logging
 import sys
 from functools import cached_property
@@ -30,6 +31,7 @@ from tap_skipcall.errors import (
     redact,
 )
 from tap_skipcall.network.body import json_body
+from tap_skipcall.run_context import RunContext
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -37,13 +39,14 @@ else:
     from typing_extensions import override
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+    from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 
     import requests
     from backoff.types import Details
     from singer_sdk import Tap
     from singer_sdk.helpers._batch import BatchConfig
     from singer_sdk.helpers.types import Context
+    from singer_sdk.singerlib import Catalog
 
     from tap_skipcall.network.transport import Transport
 
@@ -51,6 +54,13 @@ if TYPE_CHECKING:
 SCHEMAS = SchemaDirectory(schemas)
 #: The API's version prefix, which every documented path already carries.
 VERSION_PREFIX = "/v1"
+#: With ``accounts``: the column every record carries, its account's name, first of its keys.
+ACCOUNT_COLUMN = "skipcall_account"
+
+
+def with_account_key(keys: Sequence[str]) -> tuple[str, ...]:
+    """A stream's keys with the account column first (once)."""
+    return (ACCOUNT_COLUMN, *(key for key in keys if key != ACCOUNT_COLUMN))
 
 
 def api_base(api_url: str) -> str:
@@ -86,10 +96,35 @@ class SkipcallStream(RESTStream[Any]):
     retry_base_seconds: ClassVar[float] = 1.0
     retry_max_seconds: ClassVar[float] = 30.0
 
-    def __init__(self, tap: Tap, *, transport: Transport) -> None:
+    def __init__(self, tap: Tap, *, transport: Transport, run: RunContext | None = None) -> None:
         self.transport = transport
+        #: The account this stream reads and what it shares with the run's other accounts.
+        self.run_context = run or RunContext()
         super().__init__(tap)
         logs.install(self.logger.name)
+        if self.run_context.account is not None:
+            self._own_account_column()
+
+    def _own_account_column(self) -> None:
+        """With ``accounts``: ``skipcall_account`` in the schema and first of the keys.
+
+        Two organisations may share ids (a user seen by two keys of one organisation): the
+        account keeps their rows apart.
+        """
+        schema = copy.deepcopy(self.schema)
+        schema.setdefault("properties", {})[ACCOUNT_COLUMN] = {
+            "type": "string",
+            "description": "The `accounts` entry (its `name`) this row was read for.",
+        }
+        vars(self)["schema"] = schema  # the class's schema is shared by every account
+        self.primary_keys = with_account_key(self.primary_keys)
+
+    @override
+    def apply_catalog(self, catalog: Catalog) -> None:
+        """The SDK's, and the account column among the keys whatever the catalog says."""
+        super().apply_catalog(catalog)
+        if self.run_context.account is not None:
+            self.primary_keys = with_account_key(self.primary_keys)
 
     @override
     @property
@@ -287,7 +322,13 @@ class SkipcallStream(RESTStream[Any]):
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
-        """Keep fields the schema does not declare in ``extra`` instead of dropping them."""
+        """Keep fields the schema does not declare in ``extra`` instead of dropping them.
+
+        With ``accounts``, the row says whose it is.
+        """
+        account = self.run_context.account
+        if account is not None:
+            row[ACCOUNT_COLUMN] = account
         if row.keys() <= self._declared_fields:  # the usual case, checked without a new set
             return row
         undeclared = row.keys() - self._declared_fields

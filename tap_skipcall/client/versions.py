@@ -30,7 +30,10 @@ def with_one_version(stream: Stream, records: Iterable[dict[str, Any]]) -> Itera
     if not bool(stream.config.get("emit_activate_version_messages")):
         yield from records
         return
-    version = int(time.time() * 1000)  # milliseconds: runs a second apart differ
+    # Milliseconds: runs a second apart differ. With `accounts`, the run's one version, so
+    # that one ACTIVATE_VERSION can follow every account's read (`tap_skipcall.accounts`).
+    version = getattr(stream, "run_context", None) and stream.run_context.version  # type: ignore[attr-defined]
+    version = version or int(time.time() * 1000)
     streams = [stream, *read_whole_children(stream)]
     for each in streams:
         set_table_version(each, version)

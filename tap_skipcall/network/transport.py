@@ -35,6 +35,7 @@ class Transport:
         max_concurrent_requests: int = 1,
         api_url: str | None = None,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        thread_name_prefix: str = "skipcall",
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
@@ -47,7 +48,7 @@ class Transport:
         )
         self.max_concurrent = max_concurrent_requests
         self._pool = (
-            ThreadPoolExecutor(max_concurrent_requests, thread_name_prefix="skipcall")
+            ThreadPoolExecutor(max_concurrent_requests, thread_name_prefix=thread_name_prefix)
             if self.concurrent
             else None
         )

@@ -103,6 +103,7 @@ class CallsStream(SkipcallListStream):
             versions=self.versions_on
             and self.selected,  # no ACTIVATE_VERSION for a stream not sent
             full_table=self.replication_method == "FULL_TABLE",
+            shared=self.run_context,
         )
         if plan.reconciles:
             self.logger.info(
@@ -148,6 +149,9 @@ class CallsStream(SkipcallListStream):
             fetch_page_ahead=partial(self.fetch_ahead, None),
             activate_version=partial(sdk_private.activate_version, self),
             logger=self.logger,
+            # With `accounts`, a reconciliation's clock moves with its ACTIVATE_VERSION, which
+            # the accounts' run writes once every account's read is complete.
+            moves_clock=not (self.run_context.deferred and plan.reconciles),
         )
         return self._run
 

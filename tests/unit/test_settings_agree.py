@@ -47,7 +47,9 @@ def test_about_json_lists_every_setting_and_marks_the_key_secret():
     settings = json.loads(about("json"))["settings"]["properties"]
     assert set(OWN_SETTINGS) <= set(settings)
     assert settings["api_key"]["secret"] is True
-    assert json.loads(about("json"))["settings"]["required"] == ["api_key"]
+    assert settings["accounts"]["secret"] is True
+    # `api_key` or `accounts`: neither is required alone (the tap's own check says which)
+    assert "required" not in json.loads(about("json"))["settings"]
 
 
 def test_meltano_yml_declares_the_same_settings():
@@ -56,7 +58,9 @@ def test_meltano_yml_declares_the_same_settings():
     declared = {s["name"]: s for s in tap["settings"]}
     assert set(OWN_SETTINGS) <= set(declared)
     assert declared["api_key"]["sensitive"] is True
-    assert [name for name, s in declared.items() if s.get("sensitive")] == ["api_key"]
+    assert [name for name, s in declared.items() if s.get("sensitive")] == ["api_key", "accounts"]
+    assert declared["accounts"]["kind"] == "array"  # Meltano parses it from .env as JSON
+    assert tap["settings_group_validation"] == [["api_key"], ["accounts"]]
     for name in OWN_SETTINGS:
         default = OWN[name].get("default")
         assert declared[name].get("value") == default, name
