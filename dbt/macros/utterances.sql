@@ -1,7 +1,8 @@
 {#
-  One row per utterance of each transcript in `transcriptions` (a CTE with transcription_id,
-  call_id and transcript): transcription_id, call_id, position (from 0), speaker, text,
-  start_seconds, end_seconds, confidence. Unnesting a JSON array is each warehouse's own.
+  One row per utterance of each transcript in `transcriptions` (a CTE with skipcall_source,
+  skipcall_account, transcription_id, call_id and transcript): those less the transcript,
+  position (from 0), speaker, text, start_seconds, end_seconds, confidence. Unnesting a JSON
+  array is each warehouse's own.
 #}
 
 {% macro utterances(transcriptions) %}
@@ -17,6 +18,8 @@
 {% macro postgres__utterances(transcriptions) %}
   {#- target-postgres loads an array of objects as jsonb[] -#}
   select
+    t.skipcall_source,
+    t.skipcall_account,
     t.transcription_id,
     t.call_id,
     cast(u.position - 1 as integer) as position,
@@ -31,6 +34,8 @@
 
 {% macro duckdb__utterances(transcriptions) %}
   select
+    skipcall_source,
+    skipcall_account,
     transcription_id,
     call_id,
     cast(position as integer) as position,
@@ -41,6 +46,8 @@
     cast(json_extract(utterance, '$.confidence') as double) as confidence
   from (
     select
+      skipcall_source,
+      skipcall_account,
       transcription_id,
       call_id,
       unnest(generate_series(0, cast(json_array_length(transcript) as bigint) - 1)) as position,
@@ -52,6 +59,8 @@
 
 {% macro snowflake__utterances(transcriptions) %}
   select
+    t.skipcall_source,
+    t.skipcall_account,
     t.transcription_id,
     t.call_id,
     cast(u.index as integer) as position,
@@ -67,6 +76,8 @@
 {% macro bigquery__utterances(transcriptions) %}
   {#- target-bigquery (denormalized) loads the array as a REPEATED RECORD -#}
   select
+    t.skipcall_source,
+    t.skipcall_account,
     t.transcription_id,
     t.call_id,
     cast(position as int64) as position,

@@ -1,7 +1,8 @@
 {#-
   One row per call that is not deleted: who called whom, when, how long, with what result,
-  and what its recording and transcription hold. A deleted call (its deletedAt, or a row the
-  loader marked deleted) has no row here, nor in any other model.
+  and what its recording and transcription hold; whose it is (skipcall_source, the schema it
+  came from, and skipcall_account). A deleted call (its deletedAt, or a row the loader marked
+  deleted) has no row here, nor in any other model.
 -#}
 with calls as (
     select * from {{ ref('stg_skipcall__calls') }} where not is_deleted
@@ -20,6 +21,9 @@ users as (
 )
 
 select
+    {{ skipcall.owned_key('calls', ['calls.call_id']) }} as call_key,
+    calls.skipcall_source,
+    calls.skipcall_account,
     calls.call_id,
     calls.direction,
     calls.status,
@@ -38,6 +42,11 @@ select
     calls.created_at,
     calls.updated_at
 from calls
-left join recordings on recordings.call_id = calls.call_id
-left join transcriptions on transcriptions.call_id = calls.call_id
-left join users on users.rep_membership_id = calls.rep_membership_id
+left join recordings
+    on recordings.call_id = calls.call_id and {{ skipcall.same_owner('recordings', 'calls') }}
+left join transcriptions
+    on transcriptions.call_id = calls.call_id
+    and {{ skipcall.same_owner('transcriptions', 'calls') }}
+left join users
+    on users.rep_membership_id = calls.rep_membership_id
+    and {{ skipcall.same_owner('users', 'calls') }}

@@ -1,8 +1,11 @@
-{#- One row per utterance of the transcript of a call in skipcall_calls, in spoken order
-    (none if call_transcriptions is not loaded). -#}
-{%- if skipcall.loaded(source('skipcall', 'call_transcriptions')) is none %}
+{#- One row per utterance of the transcript of a call in skipcall_calls, in spoken order,
+    with the call's owner (none if call_transcriptions is not loaded). -#}
+{%- if skipcall.source_tables('call_transcriptions') | length == 0 %}
 select
     cast(null as {{ dbt.type_string() }}) as utterance_id,
+    cast(null as {{ dbt.type_string() }}) as call_key,
+    cast(null as {{ dbt.type_string() }}) as skipcall_source,
+    cast(null as {{ dbt.type_string() }}) as skipcall_account,
     cast(null as {{ dbt.type_string() }}) as call_id,
     cast(null as {{ dbt.type_string() }}) as transcription_id,
     cast(null as {{ dbt.type_int() }}) as position,
@@ -14,9 +17,16 @@ select
 where 1 = 0
 {%- else %}
 with transcriptions as (
-    select transcriptions.transcription_id, transcriptions.call_id, transcriptions.transcript
+    select
+        transcriptions.skipcall_source,
+        transcriptions.skipcall_account,
+        transcriptions.transcription_id,
+        transcriptions.call_id,
+        transcriptions.transcript
     from {{ ref('stg_skipcall__transcriptions') }} as transcriptions
-    inner join {{ ref('skipcall_calls') }} as calls on calls.call_id = transcriptions.call_id
+    inner join {{ ref('skipcall_calls') }} as calls
+        on calls.call_id = transcriptions.call_id
+        and {{ skipcall.same_owner('calls', 'transcriptions') }}
     where transcriptions.transcript is not null
 ),
 
@@ -25,8 +35,11 @@ utterances as (
 )
 
 select
-    {{ dbt.concat(["transcription_id", "'/'", dbt.safe_cast("position", dbt.type_string())]) }}
+    {{ skipcall.owned_key('utterances', ['utterances.transcription_id', 'utterances.position']) }}
         as utterance_id,
+    {{ skipcall.owned_key('utterances', ['utterances.call_id']) }} as call_key,
+    skipcall_source,
+    skipcall_account,
     call_id,
     transcription_id,
     position,
@@ -35,5 +48,5 @@ select
     end_seconds,
     text,
     confidence
-from utterances
+from utterances as utterances
 {%- endif %}

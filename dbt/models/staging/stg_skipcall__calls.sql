@@ -1,5 +1,17 @@
-{#- Calls as every model reads them: typed, named alike in every warehouse. -#}
+{#- Calls as every model reads them: typed, named alike in every warehouse, with their owner
+    (the schema they came from, their account), from every source schema. -#}
+{%- set tables = skipcall.source_tables('calls') %}
+{%- if tables | length == 0 %}
+  {{ exceptions.raise_compiler_error(
+      "skipcall: no calls table in " ~ (var('skipcall_sources', []) or [var('skipcall_schema')]) | join(', ')
+      ~ ": set var skipcall_schema (or skipcall_sources) to where tap-skipcall's loader wrote it") }}
+{%- endif %}
+{%- for schema, relation in tables %}
+{%- if not loop.first %}
+union all
+{%- endif %}
 select
+    {{ skipcall.owner_columns(schema, relation) }},
     {{ skipcall.column('id') }} as call_id,
     {{ skipcall.column('type') }} as direction,
     {{ skipcall.column('status') }} as status,
@@ -20,4 +32,5 @@ select
         {{ skipcall.column('deletedAt') }} is not null
         or {{ skipcall.column('_sdc_deleted_at') }} is not null
     ) as is_deleted
-from {{ source('skipcall', 'calls') }}
+from {{ relation }}
+{%- endfor %}
