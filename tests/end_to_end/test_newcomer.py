@@ -199,3 +199,129 @@ def test_the_demo_stops_with_one_sentence_when_its_port_is_taken(tmp_path):
     assert completed.returncode == 1
     assert f"scripts/demo stopped: port {port} of 127.0.0.1 is taken" in completed.stderr
     assert "Skipcall simulator with" not in completed.stdout  # it did not pretend to run
+
+
+def fresh_project(tmp_path: Path, meltano: str, env: dict[str, str]):
+    """A new Meltano project with tap-skipcall from the Hub definition and target-jsonl;
+    its ``run(*args)``."""
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        completed = subprocess.run(
+            [meltano, *args],
+            cwd=tmp_path / "project",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if check:
+            assert completed.returncode == 0, completed.stderr[-3000:]
+        return completed
+
+    subprocess.run(
+        [meltano, "init", "project", "--no_usage_stats"],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    run(
+        "add",
+        "--plugin-type",
+        "extractor",
+        "tap-skipcall",
+        "--from-ref",
+        str(ROOT / "meltano-hub/tap-skipcall.yml"),
+        "--no-install",
+    )
+    project_file = tmp_path / "project/meltano.yml"
+    project = yaml.safe_load(project_file.read_text())
+    ours = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    tap = next(p for p in project["plugins"]["extractors"] if p["name"] == "tap-skipcall")
+    tap["pip_url"] = str(ROOT)
+    loaders = {p["name"]: p for p in ours["plugins"]["loaders"]}
+    project["plugins"]["loaders"] = [loaders["target-jsonl"]]
+    project_file.write_text(yaml.safe_dump(project, sort_keys=False))
+    run("install")
+    return run
+
+
+def test_several_organisations_through_meltano_keys_in_env_not_in_meltano_yml(
+    make_simulator, tmp_path
+):
+    meltano = meltano_bin()
+    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    run = fresh_project(tmp_path, meltano, env)
+    sims = {
+        name: make_simulator(n_calls=60, seed=70 + i, api_key=f"sk_live_{name}_secret")
+        for i, name in enumerate(("fr", "de"))
+    }
+    accounts = [
+        {"name": name, "api_key": f"sk_live_{name}_secret", "api_url": sim.url}
+        for name, sim in sims.items()
+    ]
+    # The README's command: the whole list, sensitive, goes to .env.
+    run("config", "set", "tap-skipcall", "accounts", json.dumps(accounts))
+    run("config", "set", "tap-skipcall", "_select", '["calls.*", "users.*"]')
+    project = tmp_path / "project"
+    assert "sk_live_fr_secret" not in (project / "meltano.yml").read_text()
+    assert "sk_live_fr_secret" in (project / ".env").read_text()
+    completed = run("run", "tap-skipcall", "target-jsonl")
+    assert "sk_live_fr_secret" not in completed.stdout + completed.stderr
+    calls = [json.loads(line) for line in (project / "output/calls.jsonl").read_text().splitlines()]
+    assert {c["skipcall_account"] for c in calls} == {"fr", "de"}
+    assert len(calls) == 120
+    assert "fr: done in" in completed.stderr
+    assert "de: done in" in completed.stderr
+
+    # The README's meltano.yml form: names in meltano.yml, keys as $VARIABLES from .env.
+    run("config", "unset", "tap-skipcall", "accounts")
+    (project / ".env").write_text(
+        "".join(f"SKIPCALL_KEY_{n.upper()}=sk_live_{n}_secret\n" for n in sims)
+    )
+    project_file = project / "meltano.yml"
+    data = yaml.safe_load(project_file.read_text())
+    tap = next(p for p in data["plugins"]["extractors"] if p["name"] == "tap-skipcall")
+    tap.setdefault("config", {})["accounts"] = [
+        {"name": n, "api_key": f"${'SKIPCALL_KEY_' + n.upper()}", "api_url": sim.url}
+        for n, sim in sims.items()
+    ]
+    project_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    (project / "output/calls.jsonl").unlink()
+    completed = run("run", "--full-refresh", "tap-skipcall", "target-jsonl")
+    calls = [json.loads(line) for line in (project / "output/calls.jsonl").read_text().splitlines()]
+    assert len(calls) == 120
+    assert "sk_live_fr_secret" not in project_file.read_text()
+
+
+def test_the_readme_postgres_command_starts_a_server_the_job_can_use(tmp_path):
+    import tempfile
+
+    port = str(free_port())
+    # Not under pytest's tmp root, private to root: the server may run as `postgres`.
+    data = tempfile.mkdtemp(prefix="tap-skipcall-pgscript-")
+    env = {**os.environ, "PGPORT": port, "SKIPCALL_PG_DATA": data}
+    started = subprocess.run(
+        [str(ROOT / "scripts/postgres"), "start"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    try:
+        assert started.returncode == 0, started.stderr
+        assert (
+            f"PostgreSQL on 127.0.0.1:{port}, user postgres (no password), database skipcall"
+            in (started.stdout)
+        )
+        import psycopg
+
+        with psycopg.connect(
+            host="127.0.0.1", port=int(port), user="postgres", dbname="skipcall"
+        ) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        subprocess.run(
+            [str(ROOT / "scripts/postgres"), "stop"], env=env, capture_output=True, timeout=120
+        )

@@ -49,5 +49,7 @@ def test_the_check_finds_a_broken_link(tmp_path):
 
 def test_the_readme_reads_in_five_minutes():
     lines = (ROOT / "README.md").read_text().splitlines()
-    assert len(lines) <= 260
+    # Several organisations, personal data and run reports each earned a section: the
+    # details of each (and of costs and freshness) live in docs/, the README says what to do.
+    assert len(lines) <= 320
     assert "## Contents" in lines

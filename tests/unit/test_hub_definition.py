@@ -39,6 +39,7 @@ def test_generated_files_are_up_to_date_with_the_tap():
     assert (HUB / "tap-skipcall.yml").read_text() == hub_definition.render(), fix
     assert (ROOT / "meltano.yml").read_text() == hub_definition.meltano_yml(), fix
     assert (ROOT / "README.md").read_text() == hub_definition.readme(), fix
+    assert (ROOT / "docs/costs.md").read_text() == hub_definition.costs_page(), fix
 
 
 def test_meltano_selects_by_default_exactly_what_discovery_selects():

@@ -30,6 +30,13 @@ EXERCISED = {
     "scripts/test": ".ci/run",  # CI runs it whole: the README's test command
     "meltano add --plugin-type extractor": FRESH_PROJECT,
     "meltano config set tap-skipcall": FRESH_PROJECT,
+    "meltano config set tap-skipcall accounts": NEWCOMER
+    + "test_several_organisations_through_meltano_keys_in_env_not_in_meltano_yml",
+    "meltano run": "tests/end_to_end/test_e2e_postgres.py",
+    "scripts/postgres start": NEWCOMER
+    + "test_the_readme_postgres_command_starts_a_server_the_job_can_use",
+    "tap-skipcall --test": CLI
+    + "test_connection_test_says_the_plan_and_what_a_first_sync_of_the_catalog_costs",
     "meltano install": FRESH_PROJECT,
     "meltano config set target-postgres": FRESH_PROJECT,
     "meltano select tap-skipcall": FRESH_PROJECT,
