@@ -7,6 +7,7 @@ would hide a missing install step and so fails instead.
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import json
 import os
@@ -144,20 +145,64 @@ def default_schema(postgres):
     drop()
 
 
+def repository_env(**env: str) -> dict[str, str]:
+    """The environment of a Meltano command in this repository's project.
+
+    Each pytest-xdist worker keeps its own Meltano system database (runs and state), so that
+    two workers' runs never wait on one SQLite file.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    database = ROOT / ".meltano" / f"meltano-tests-{worker}.db"
+    return {
+        **os.environ,
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_DATABASE_URI": f"sqlite:///{database}",
+        **env,
+    }
+
+
 @pytest.fixture(scope="session")
 def meltano():
     command = os.environ.get("MELTANO_BIN") or shutil.which("meltano")
     if command is None:
         _missing("the `meltano` command was not found (set MELTANO_BIN)")
-    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    subprocess.run(
-        [command, "install", "tap-skipcall", "target-postgres", "target-duckdb", "dbt-postgres"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=900,
-    )
+    (ROOT / ".meltano").mkdir(exist_ok=True)
+    # One install at a time: pytest-xdist workers share the project's plugin virtualenvs.
+    with (ROOT / ".meltano" / "tests-install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(
+            [
+                command,
+                "install",
+                "tap-skipcall",
+                "target-postgres",
+                "target-duckdb",
+                "dbt-postgres",
+            ],
+            cwd=ROOT,
+            env=repository_env(),
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
+        for venv in (
+            ".meltano/extractors/tap-skipcall/venv",
+            ".meltano/loaders/target-postgres/venv",
+        ):
+            subprocess.run(  # what `pip_url: tap-skipcall[s3]` and the loader's s3 extra install
+                [
+                    str(ROOT / ".venv/bin/uv"),
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--python",
+                    str(ROOT / venv / "bin/python"),
+                    "s3fs",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
     return command
 
 
@@ -165,8 +210,7 @@ def meltano_env(sim, postgres: dict, **env: str) -> dict[str, str]:
     """The environment that points Meltano's tap at a simulator and its loader at PostgreSQL."""
     config = tap_config(sim)
     return {
-        **os.environ,
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **repository_env(),
         "TAP_SKIPCALL_API_URL": config["api_url"],
         "TAP_SKIPCALL_API_KEY": config["api_key"],
         "TARGET_POSTGRES_HOST": postgres["host"],
@@ -227,8 +271,7 @@ def meltano_run_into_duckdb(meltano: str, sim, database: Path, **env: str):
         ],
         cwd=ROOT,
         env={
-            **os.environ,
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **repository_env(),
             "TAP_SKIPCALL_API_URL": sim.url,
             "TAP_SKIPCALL_API_KEY": sim.simulator.config.api_key,
             "TARGET_DUCKDB_FILEPATH": str(database),

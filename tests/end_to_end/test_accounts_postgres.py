@@ -12,7 +12,6 @@ PostgreSQL and DuckDB.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from collections import Counter
@@ -20,11 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.end_to_end.meltano_postgres import ROOT, connection, meltano_env
+from tests.end_to_end.meltano_postgres import ROOT, connection, meltano_env, repository_env
 from tests.end_to_end.test_dbt_package import dbt, dbt_command, truth
 from tests.end_to_end.test_deletions_postgres import faketime
 
-pytestmark = pytest.mark.slow
+#: dbt reads and writes the repository's transform/ project: its tests share one worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("transform")]
 NAMES = ("fr", "de", "it")
 #: Models and dbt tests of the package (`dbt build`: PASS=…).
 DBT_PASS = "PASS=30 WARN=0 ERROR=0 SKIP=0"
@@ -227,8 +227,7 @@ def test_the_dbt_package_over_accounts_and_over_schemas_on_duckdb(
     assert completed.returncode == 0, completed.stderr[-3000:]
     for name, sim in orgs.items():  # and each organisation in a schema of its own
         solo = {
-            **os.environ,
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **repository_env(),
             "TAP_SKIPCALL_API_URL": sim.url,
             "TAP_SKIPCALL_API_KEY": f"sk_test_{name}",
             "TAP_SKIPCALL__SELECT": json.dumps(STREAMS),

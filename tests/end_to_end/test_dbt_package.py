@@ -25,7 +25,8 @@ from tests.end_to_end.meltano_postgres import (
 )
 from tests.end_to_end.test_deletions_postgres import faketime
 
-pytestmark = pytest.mark.slow
+#: dbt reads and writes the repository's transform/ project: its tests share one worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("transform")]
 STREAMS = '["calls.*", "call_recordings.*", "call_transcriptions.*", "users.*"]'
 TRANSFORM = ROOT / "transform"
 

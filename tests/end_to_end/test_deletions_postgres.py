@@ -18,7 +18,6 @@ import uuid
 import pytest
 
 from tests.end_to_end.meltano_postgres import (
-    ROOT,
     calls_state,
     connection,
     loaded_rows,
@@ -176,22 +175,7 @@ def s3():
 def test_batch_files_in_s3_load_the_same_rows_as_record_messages(
     make_simulator, postgres, meltano, s3
 ):
-    client, aws = s3
-    for venv in (".meltano/extractors/tap-skipcall/venv", ".meltano/loaders/target-postgres/venv"):
-        subprocess.run(  # what `pip_url: tap-skipcall[s3]` and the loader's s3 extra install
-            [
-                str(ROOT / ".venv/bin/uv"),
-                "pip",
-                "install",
-                "--quiet",
-                "--python",
-                str(ROOT / venv / "bin/python"),
-                "s3fs",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
+    client, aws = s3  # s3fs is in the tap's and the loader's venvs (the meltano fixture)
     sim = make_simulator(n_calls=700)
     loaded = {}
     for how, env in (
