@@ -8,6 +8,7 @@ import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 from http import HTTPStatus
+from typing import Any
 
 from skipcall_simulator.errors import ApiError
 
@@ -31,6 +32,9 @@ class FaultKind(StrEnum):
     BROKEN_CHUNKED = "broken_chunked"  # chunked, ``cut`` bytes of it, then a close mid-body
     GZIP_BOMB = "gzip_bomb"  # gzip that inflates to ``size`` bytes (about size/1000 sent)
     PAD = "pad"  # the usual answer grown to about ``size`` bytes (long notes), gzip if asked
+    GZIP = "gzip"  # the usual answer, gzip-compressed (Content-Encoding: gzip)
+    ENVELOPE = "envelope"  # the usual answer with ``envelope``'s fields over its own, and
+    #: page ``serve_page`` served whatever page was asked (0: the page asked)
 
 
 @dataclass
@@ -56,6 +60,9 @@ class Reply:
     encoding: str | None = None
     #: Grow the endpoint's answer to about this many bytes (None: as it is).
     pad_to: int | None = None
+    #: Fields laid over the answer's envelope (None: as it is), and the page served instead.
+    envelope: dict[str, Any] | None = None
+    serve_page: int = 0
 
     @property
     def wraps_answer(self) -> bool:
@@ -66,6 +73,8 @@ class Reply:
             or self.charset is not None
             or self.short is not None
             or self.pad_to is not None
+            or self.envelope is not None
+            or (self.encoding is not None and self.body is None)
         )
 
 
@@ -86,6 +95,8 @@ class Fault:
     cut: int = 0  # where a ``cut`` fault cuts
     charset: str = "utf-8"  # what a ``recode`` fault encodes in
     size: int = 0  # what a ``gzip_bomb`` inflates to, or a ``pad`` answer grows to (bytes)
+    envelope: dict[str, Any] | None = None  # an ``envelope`` fault's fields
+    serve_page: int = 0  # an ``envelope`` fault serves this page (0: the one asked)
     encoding: str = ""  # "gzip": a ``pad`` answer is sent compressed
     seen: int = 0
     fired: int = 0
@@ -140,6 +151,10 @@ class Fault:
             return Reply(body=gzip_bomb(self.size), encoding="gzip")
         if self.kind is FaultKind.PAD:
             return Reply(pad_to=self.size, encoding=self.encoding or None)
+        if self.kind is FaultKind.GZIP:
+            return Reply(encoding="gzip")
+        if self.kind is FaultKind.ENVELOPE:
+            return Reply(envelope=dict(self.envelope or {}), serve_page=self.serve_page)
         if self.kind is FaultKind.HEADERS:
             for name in [h for h in headers if h.lower().startswith("x-ratelimit")]:
                 del headers[name]

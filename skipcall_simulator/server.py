@@ -199,7 +199,12 @@ class Simulator:
             reply = fault.apply(headers) if fault is not None else None
             if reply is not None and not reply.wraps_answer:
                 return reply.status, headers, reply, name
-            body = self._answer(endpoint, name, parse_qs(query, keep_blank_values=True), params)
+            asked = parse_qs(query, keep_blank_values=True)
+            if reply is not None and reply.serve_page:
+                asked = {**asked, "page": [str(reply.serve_page)]}
+            body = self._answer(endpoint, name, asked, params)
+            if reply is not None and reply.envelope is not None and isinstance(body, dict):
+                body = {**body, **reply.envelope}
             if name == "list_calls":
                 self._after_list_page()
             if reply is not None:  # the endpoint's answer: trickled, cut, recoded or grown

@@ -180,13 +180,14 @@ class CallPager:
         """The verdict on one page, and the position after it."""
         said = answer.envelope
         past_end = False
+        asked_limit = page.limit or self.page_size
         if said is not None:
-            asked_limit = page.limit or self.page_size
             past_end = said.past_end(page.number, asked_limit)  # the last page, said so
             problem = said.contradiction(page.number, asked_limit)
             if problem is not None:
                 raise PaginationError(stop_sentence(f"page {page.number} {problem}"))
-        position = replace(self.position, size=answer.limit or self.page_size)
+        size = said.page_size(asked_limit) if said is not None else answer.limit or asked_limit
+        position = replace(self.position, size=size)
         if not position.cursor.memory.in_order(page.number, answer):
             style = next_style(self.styles, page.sort_style) if page.number == 1 else None
             if style is not None:
@@ -207,6 +208,16 @@ class CallPager:
                 position, ordered=False, resume=replace(position.resume, landing=None)
             )
         position = replace(position, cursor=position.cursor.seen_total(answer.total))
+        cursor = position.cursor
+        if past_end and cursor.total is not None and cursor.rows_delivered < cursor.total:
+            echoed = said.page if said is not None else None
+            raise PaginationError(
+                stop_sentence(
+                    f"page {page.number} was answered as page {echoed} while only "
+                    f"{cursor.rows_delivered:,} of the {cursor.total:,} calls `total` says "
+                    "exist were read: the API does not take `page`"
+                )
+            )
         if position.resume.landing == page.number:
             landed, position = self._check_landing(page, answer, position)
             if landed is not None:

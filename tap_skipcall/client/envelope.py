@@ -10,6 +10,7 @@ or its own rows, must stop the read before anything is claimed on its word:
   (``"300"``, as a database's 64-bit count often arrives in JavaScript) is read as the count;
 * more rows up to this page than ``total`` says exist (``total`` 0 beside rows);
 * a short page (or an empty one) while ``total`` says more rows follow it;
+* more rows than its own ``limit``;
 * an echoed ``page`` other than the one asked, where the page asked exists: the API does not
   take ``page`` (a page asked past the end and answered as the last one is read as empty).
 
@@ -66,16 +67,20 @@ class Envelope:
     limit: int | None = None
     total_pages: int | None = None
     broken: str | None = None
+    #: Whether the answer is paged at all (a bare list, a ``{data}`` wrapper: one page).
+    paged: bool = True
 
     @classmethod
     def of(cls, payload: Any) -> Envelope:
         """The envelope of a parsed answer (a bare list or a ``{data}`` wrapper: rows only)."""
         if isinstance(payload, list):
-            return cls(len(payload))
+            return cls(len(payload), paged=False)
         if not isinstance(payload, dict):
-            return cls(0)
+            return cls(0, paged=False)
         data = payload.get("data")
         rows = len(data) if isinstance(data, list) else 0
+        if not any(name in payload for name in COUNT_FIELDS):
+            return cls(rows, paged=False)
         counts: dict[str, int | None] = {}
         for name in COUNT_FIELDS:
             try:
@@ -91,7 +96,12 @@ class Envelope:
         )
 
     def page_size(self, asked_limit: int | None) -> int:
-        """Rows a full page holds: the echoed ``limit``, else the one asked, else these rows."""
+        """Rows a full page holds: the ``limit`` asked, or fewer if the server says so.
+
+        An echo above what was asked is not believed; without either, these rows.
+        """
+        if self.limit is not None and asked_limit is not None:
+            return min(self.limit, asked_limit)
         return self.limit or asked_limit or max(self.rows, 1)
 
     def past_end(self, asked: int, asked_limit: int | None) -> bool:
@@ -100,20 +110,20 @@ class Envelope:
         A server may then answer its last page instead, saying so: those rows are not the
         page asked, which holds none.
         """
-        if self.total is None:
-            return False
-        return (asked - 1) * self.page_size(asked_limit) >= self.total and (
-            self.page is not None and self.page != asked
-        )
+        if not self.total or self.page is None or not 1 <= self.page < asked:
+            return False  # no last page to answer instead, or not one before the page asked
+        return (asked - 1) * self.page_size(asked_limit) >= self.total
 
     def contradiction(self, asked: int, asked_limit: int | None = None) -> str | None:
         """Why this answer to page ``asked`` cannot be true, in words (None: it can)."""
         if self.broken is not None:
             return self.broken
-        if self.past_end(asked, asked_limit):
+        if not self.paged or self.past_end(asked, asked_limit):
             return None
         size = self.page_size(asked_limit)
         before = (asked - 1) * size
+        if self.rows > size:
+            return f"holds {self.rows:,} rows, more than a page of {size:,} (its `limit`)"
         if self.page is not None and self.page != asked:
             return f"was answered as page {self.page}: the API does not take `page`"
         if self.total is None:

@@ -341,3 +341,56 @@ def test_any_answer_gives_the_api_calls_or_one_sentence(fault, notes):
         for call, note in zip(calls, notes, strict=False):
             expected = "".join(REPLACEMENT if 0xD800 <= ord(c) <= 0xDFFF else c for c in note)
             assert written[call["id"]]["notes"] == expected
+
+
+# -- the wire: envelopes, pages that repeat, compressed and truncated bodies ----------------
+
+counts = st.one_of(
+    st.none(),
+    st.integers(-5, 10**6),
+    st.integers(0, 400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(0, 400).map(str),
+    st.sampled_from(["many", True, []]),
+)
+
+
+@st.composite
+def wires(draw):
+    """A list of calls misbehaving on the wire, from its first page or a later one."""
+    kind = draw(st.sampled_from(["envelope", "repeat", "gzip", "short", "broken_chunked"]))
+    page = {"endpoint": "list_calls", "skip": draw(st.integers(0, 2)), "times": -1}
+    if kind == "envelope":
+        fields = draw(
+            st.dictionaries(st.sampled_from(["total", "totalPages", "page", "limit"]), counts)
+        )
+        return Fault(kind="envelope", envelope=fields, **page)
+    if kind == "repeat":
+        return Fault(kind="envelope", serve_page=draw(st.integers(1, 2)), envelope={}, **page)
+    if kind in ("short", "broken_chunked"):
+        return Fault(kind=kind, cut=draw(st.integers(0, 50_000)), **page)
+    return Fault(kind="gzip", **page)
+
+
+@BUDGET
+@given(wires())
+def test_any_wire_gives_the_api_calls_or_one_sentence_and_never_claims_an_unwritten_call(fault):
+    from tests.helpers import unwritten_claims
+
+    with api() as sim:
+        truth = visible_truth(sim)
+        sim.simulator.faults.append(fault)
+        started = time.monotonic()
+        result = run_tap(
+            tap_config(sim, page_size=50, max_concurrent_requests=1),
+            select=["calls"],
+            allow_error=True,
+        )
+        assert time.monotonic() - started < DEADLINE_SECONDS, "past the deadline"
+        written = set(result.ids())
+        assert unwritten_claims(result.state, written, truth) == set()
+        if result.error is None:
+            assert written == set(truth)  # exactly the API's calls
+            return
+        assert isinstance(result.error, SENTENCES), repr(result.error)
+        assert "\n" not in str(result.error).strip()

@@ -66,6 +66,9 @@ def envelope(rows: int, **fields: Any) -> Envelope:
         (20, {"total": 300, "limit": 100}, 2, "holds 20 rows where its `total`, 300, says 100"),
         (0, {"total": 300, "limit": 100}, 2, "holds no rows where its `total`, 300, says 100"),
         (100, {"total": 300, "limit": "ten"}, 1, "says `limit` 'ten', which is not a number"),
+        (50, {"limit": 1}, 1, "holds 50 rows, more than a page of 1"),
+        (50, {"limit": 51}, 1, None),  # an echo above the 100 asked is not believed: 50 < 100
+        (100, {"total": 0, "page": 0}, 1, "was answered as page 0: the API does not take"),
     ],
 )
 def test_what_one_answer_says_of_itself(rows, fields, asked, problem):
