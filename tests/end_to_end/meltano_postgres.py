@@ -145,18 +145,35 @@ def default_schema(postgres):
     drop()
 
 
-def repository_env(**env: str) -> dict[str, str]:
-    """The environment of a Meltano command in this repository's project.
+#: Where each pytest-xdist worker keeps its own Meltano system directory.
+WORKER_DIRS = ROOT / ".meltano-tests"
+#: What a worker's system directory shares with the project's `.meltano` (the plugins).
+SHARED_DIRS = ("extractors", "loaders", "utilities")
 
-    Each pytest-xdist worker keeps its own Meltano system database (runs and state), so that
-    two workers' runs never wait on one SQLite file.
+
+def worker_sys_dir() -> Path:
+    """This worker's Meltano system directory: its own runs, state and run files, and links
+    to the plugins installed once in the project's `.meltano`.
+
+    Two `meltano run`s of one project at a time would share `.meltano/run`, where each writes
+    the catalog and config the other reads.
     """
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    database = ROOT / ".meltano" / f"meltano-tests-{worker}.db"
+    sys_dir = WORKER_DIRS / worker
+    sys_dir.mkdir(parents=True, exist_ok=True)
+    for name in SHARED_DIRS:
+        link = sys_dir / name
+        if not link.is_symlink():
+            link.symlink_to(ROOT / ".meltano" / name, target_is_directory=True)
+    return sys_dir
+
+
+def repository_env(**env: str) -> dict[str, str]:
+    """The environment of a Meltano command in this repository's project, on this worker."""
     return {
         **os.environ,
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "MELTANO_DATABASE_URI": f"sqlite:///{database}",
+        "MELTANO_SYS_DIR_ROOT": str(worker_sys_dir()),
         **env,
     }
 
@@ -167,7 +184,8 @@ def meltano():
     if command is None:
         _missing("the `meltano` command was not found (set MELTANO_BIN)")
     (ROOT / ".meltano").mkdir(exist_ok=True)
-    # One install at a time: pytest-xdist workers share the project's plugin virtualenvs.
+    # One install at a time, into the project's `.meltano`: pytest-xdist workers share the
+    # plugins' virtualenvs (each worker's own system directory links to them).
     with (ROOT / ".meltano" / "tests-install.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         subprocess.run(
@@ -180,7 +198,7 @@ def meltano():
                 "dbt-postgres",
             ],
             cwd=ROOT,
-            env=repository_env(),
+            env={**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"},
             check=True,
             capture_output=True,
             timeout=900,
