@@ -42,6 +42,11 @@ def main() -> None:
         "--latency", type=float, default=0.0, help="seconds every answer waits (a far-away API)"
     )
     parser.add_argument(
+        "--personal-text",
+        action="store_true",
+        help="notes and transcripts that name the people called, their numbers and e-mails",
+    )
+    parser.add_argument(
         "--jitter", type=float, default=0.0, help="up to this many seconds more, at random"
     )
     args = parser.parse_args()
@@ -56,7 +61,13 @@ def main() -> None:
         jitter=args.jitter,
     )
     simulator = Simulator(
-        Dataset(seed=args.seed, n_calls=args.calls, n_workspaces=args.workspaces), config
+        Dataset(
+            seed=args.seed,
+            n_calls=args.calls,
+            n_workspaces=args.workspaces,
+            personal_text=args.personal_text,
+        ),
+        config,
     )
     running = RunningSimulator(simulator, port=args.port)
     print(

@@ -64,6 +64,30 @@ CALL_STATUSES = [
     "canceled",
 ]
 TRANSCRIPTION_STATUSES = ["COMPLETED", "COMPLETED", "COMPLETED", "PENDING", "IN_PROGRESS", "FAILED"]
+#: Notes a rep writes about the person called (with ``personal_text``).
+PERSONAL_NOTES = [
+    "rappeler au {number}",
+    "{first} {last} veut un devis, mail: {email}",
+    "Messagerie de {first}. Rappeler {number} demain.",
+    "RDV avec {last} ({email}), tel {number}",
+]
+
+
+def spoken_number(e164: str, rng: random.Random) -> str:
+    """A French number as people write it: national or international, any spacing."""
+    digits = e164.removeprefix("+33")
+    national = "0" + digits
+    forms = [
+        " ".join(national[i : i + 2] for i in range(0, 10, 2)),  # 06 12 34 56 78
+        ".".join(national[i : i + 2] for i in range(0, 10, 2)),  # 06.12.34.56.78
+        national,  # 0612345678
+        "+33 " + digits[0] + " " + " ".join(digits[i : i + 2] for i in range(1, 9, 2)),
+        e164,
+        "-".join(national[i : i + 2] for i in range(0, 10, 2)),  # 06-12-34-56-78
+    ]
+    return rng.choice(forms)
+
+
 SENTENCES = [
     "Hello, this is {caller} from Skipcall.",
     "Do you have two minutes?",
@@ -124,12 +148,18 @@ class Dataset:
     transcriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: A sequence contact's status once it moved on: (sequence id, contact id) → status.
     sequence_status: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: Notes, transcripts and summaries that name the people on the call, their numbers (in
+    #: national and international forms, any spacing) and e-mails, as reps write and say them.
+    #: Drawn from a random source of their own: every other value is as without it.
+    personal_text: bool = False
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
         self.lock = threading.RLock()
         self.version = 0
         self._build()
+        if self.personal_text:
+            self._write_personal_text(random.Random(self.seed + 101))
 
     # -- generation -------------------------------------------------------------------
 
@@ -346,6 +376,33 @@ class Dataset:
                 "startedAt": iso(ended + timedelta(seconds=10)) if status != "PENDING" else None,
                 "endedAt": iso(ended + timedelta(seconds=70)) if done else None,
             }
+
+    def _write_personal_text(self, rng: random.Random) -> None:
+        """Notes and transcripts that say who is on the call, as people write and say it."""
+        for call_id, call in self.calls.items():
+            contact = self.contacts.get((call["contact"] or {}).get("id") or "")
+            if contact is None:
+                continue
+            phone = rng.choice(contact["phoneNumbers"])
+            said = spoken_number(phone, rng)
+            first, last = contact["firstName"], contact["lastName"]
+            email = contact["email"] or f"{first.lower()}.{last.lower()}@example.org"
+            call["notes"] = rng.choice(PERSONAL_NOTES).format(
+                number=said, first=first, last=last, email=email
+            )
+            transcription = self.transcriptions.get(call_id)
+            if transcription and transcription["transcript"]:
+                caller = call["caller"]["firstName"]
+                lines = [
+                    f"Bonjour {first} {last}, c'est {caller} de Skipcall.",
+                    f"Je peux vous rappeler au {spoken_number(phone, rng)} ?",
+                    f"Oui, ou écrivez-moi à {email.upper()}.",
+                ]
+                for utterance, line in zip(transcription["transcript"], lines, strict=False):
+                    utterance["text"] = line
+                transcription["summary"] = (
+                    f"{first} {last} ({said}) asked {caller} for a follow-up e-mail at {email}."
+                )
 
     # -- mutation (what happens while a client pages) ---------------------------------
 

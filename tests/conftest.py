@@ -37,12 +37,18 @@ def make_simulator():
     started: list[RunningSimulator] = []
 
     def factory(
-        n_calls: int = 300, seed: int = 7, n_workspaces: int = 3, **config: Any
+        n_calls: int = 300,
+        seed: int = 7,
+        n_workspaces: int = 3,
+        personal_text: bool = False,
+        **config: Any,
     ) -> RunningSimulator:
         # No rate limit unless a test asks for one: others must not wait for windows.
         config.setdefault("rate_limit", None)
         simulator = Simulator(
-            Dataset(seed=seed, n_calls=n_calls, n_workspaces=n_workspaces),
+            Dataset(
+                seed=seed, n_calls=n_calls, n_workspaces=n_workspaces, personal_text=personal_text
+            ),
             SimulatorConfig(**config),
         )
         running = RunningSimulator(simulator).start()
