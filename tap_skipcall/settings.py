@@ -12,6 +12,10 @@ from singer_sdk import typing as th
 from tap_skipcall.accounts.settings import accounts_problems
 from tap_skipcall.calls.order import SORT_STYLES
 from tap_skipcall.client.base import api_base
+from tap_skipcall.privacy import privacy_problems
+from tap_skipcall.privacy.rules import FREE_TEXT as PRIVACY_FREE_TEXT
+from tap_skipcall.privacy.rules import KINDS as PRIVACY_KINDS
+from tap_skipcall.privacy.rules import PEOPLE as PRIVACY_PEOPLE
 from tap_skipcall.values import calendar_date, parse_timestamp
 
 DEFAULT_API_URL = "https://api-public.skipcall.app"
@@ -180,6 +184,49 @@ SETTINGS = th.PropertiesList(
         "ignore it.",
     ),
     th.Property(
+        "privacy_pseudonymize",
+        th.ArrayType(th.StringType(allowed_values=list(PRIVACY_KINDS))),
+        title="Privacy: pseudonymize",
+        description="Replace these personal values by keyed pseudonyms (phone:…, name:…, "
+        "email:…, url:…), the same everywhere (streams, accounts, runs) so that analysts can "
+        "join on them: any of phone_numbers, names, emails, profile_urls. Needs privacy_key.",
+    ),
+    th.Property(
+        "privacy_free_text",
+        th.StringType,
+        allowed_values=list(PRIVACY_FREE_TEXT),
+        title="Privacy: free text",
+        description="Calls' notes, transcripts, summaries and contacts' custom fields: keep "
+        "(as written, the default), redact (phone numbers, e-mails and the names of the people "
+        "on the call replaced by their pseudonyms) or drop (null; an utterance keeps its "
+        "speaker, times and confidence). Needs privacy_key.",
+    ),
+    th.Property(
+        "privacy_people",
+        th.StringType,
+        allowed_values=list(PRIVACY_PEOPLE),
+        title="Privacy: people",
+        description="Whose data the privacy settings cover: contacts (the people called, the "
+        "default) or everyone (reps and users too: users, workspace members, calls' callers). "
+        "Needs privacy_key.",
+    ),
+    th.Property(
+        "privacy_phone_region",
+        th.StringType,
+        title="Privacy: phone region",
+        description="How national phone numbers are read (in notes and transcripts too), to "
+        "pseudonymise them in E.164: a two-letter region code (default FR).",
+    ),
+    th.Property(
+        "privacy_key",
+        th.StringType,
+        secret=True,
+        title="Privacy key",
+        description="The secret key of the pseudonyms (HMAC-SHA-256), at least 16 characters: "
+        "required as soon as any privacy setting is set. Keep it in .env; a new key gives new "
+        "pseudonyms (reload the tables).",
+    ),
+    th.Property(
         "user_agent",
         th.StringType,
         title="User agent",
@@ -310,6 +357,7 @@ def config_problems(given: dict[str, Any], *, needs_key: bool = True) -> list[st
         problems.append(
             f"`sort_style` must be one of {', '.join(SORT_STYLE_CHOICES)} (got {style!r})."
         )
+    problems.extend(privacy_problems(config))
     return problems
 
 

@@ -31,6 +31,7 @@ from tap_skipcall.costs import SAMPLED, duration, first_sync
 from tap_skipcall.errors import CommandLineError
 from tap_skipcall.network.transport import Transport
 from tap_skipcall.output import RecordsHeldWriter
+from tap_skipcall.privacy import Privacy, privacy_of
 from tap_skipcall.run_context import RunContext
 from tap_skipcall.sdk_private import exit_codes_on_signals, plain_sentences_first
 from tap_skipcall.settings import (
@@ -198,9 +199,16 @@ class TapSkipcall(Tap):
     def discover_streams(self) -> list[SkipcallStream]:
         """The streams this tap offers, each handed the shared transport."""
         return [
-            stream_type(self, transport=self.transport, run=self.stream_context)
+            stream_type(
+                self, transport=self.transport, run=self.stream_context, privacy=self.privacy
+            )
             for stream_type in STREAM_TYPES
         ]
+
+    @cached_property
+    def privacy(self) -> Privacy | None:
+        """What personal data becomes before a record is written (None: no privacy setting)."""
+        return privacy_of(dict(self.config))
 
     @override
     @classmethod

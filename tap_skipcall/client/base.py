@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from singer_sdk.singerlib import Catalog
 
     from tap_skipcall.network.transport import Transport
+    from tap_skipcall.privacy import Privacy
 
 #: The JSON schema of every stream, one file each in ``tap_skipcall/schemas``.
 SCHEMAS = SchemaDirectory(schemas)
@@ -96,14 +97,25 @@ class SkipcallStream(RESTStream[Any]):
     retry_base_seconds: ClassVar[float] = 1.0
     retry_max_seconds: ClassVar[float] = 30.0
 
-    def __init__(self, tap: Tap, *, transport: Transport, run: RunContext | None = None) -> None:
+    def __init__(
+        self,
+        tap: Tap,
+        *,
+        transport: Transport,
+        run: RunContext | None = None,
+        privacy: Privacy | None = None,
+    ) -> None:
         self.transport = transport
         #: The account this stream reads and what it shares with the run's other accounts.
         self.run_context = run or RunContext()
+        #: What personal data becomes before a record is written (None: as it is).
+        self.privacy = privacy
         super().__init__(tap)
         logs.install(self.logger.name)
         if self.run_context.account is not None:
             self._own_account_column()
+        if privacy is not None:
+            vars(self)["schema"] = privacy.schema(self.name, self.schema)
 
     def _own_account_column(self) -> None:
         """With ``accounts``: ``skipcall_account`` in the schema and first of the keys.
@@ -329,11 +341,22 @@ class SkipcallStream(RESTStream[Any]):
         account = self.run_context.account
         if account is not None:
             row[ACCOUNT_COLUMN] = account
-        if row.keys() <= self._declared_fields:  # the usual case, checked without a new set
-            return row
-        undeclared = row.keys() - self._declared_fields
-        row["extra"] = {key: row.pop(key) for key in sorted(undeclared)}
+        if not row.keys() <= self._declared_fields:  # the usual case checked without a set
+            undeclared = row.keys() - self._declared_fields
+            row["extra"] = {key: row.pop(key) for key in sorted(undeclared)}
+        if self.privacy is not None:
+            row = self.privacy.record(self.name, row, self.call_for_names)
         return row
+
+    def call_for_names(self, call_id: str) -> dict[str, Any] | None:
+        """A call this run did not read, for the names of the people on it (privacy)."""
+        url = f"{self.url_base}{VERSION_PREFIX}/calls/{call_id}"
+        prepared = self.build_prepared_request(method="GET", url=url, headers=self.http_headers)
+        response = self.send_with_retries(prepared, None)
+        if response.status_code == 404:
+            return None
+        payload = json_body(response)
+        return payload if isinstance(payload, dict) else None
 
     @cached_property
     def _declared_fields(self) -> frozenset[str]:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_skipcall.network.transport import Transport
+    from tap_skipcall.privacy import Privacy
     from tap_skipcall.run_context import RunContext
 
 _Meter = TypeVar("_Meter", bound=metrics.Meter)
@@ -51,8 +52,15 @@ class SkipcallChildStream(SkipcallStream):
     #: A parent outside the key's scope, or without this child, answers 404: no rows.
     not_found_means_empty = True
 
-    def __init__(self, tap: Tap, *, transport: Transport, run: RunContext | None = None) -> None:
-        super().__init__(tap, transport=transport, run=run)
+    def __init__(
+        self,
+        tap: Tap,
+        *,
+        transport: Transport,
+        run: RunContext | None = None,
+        privacy: Privacy | None = None,
+    ) -> None:
+        super().__init__(tap, transport=transport, run=run, privacy=privacy)
         # One sync per parent: its SDK metrics and "Beginning sync" lines would be a few per
         # call. They go to a logger that shows them only when the tap runs at DEBUG.
         quiet = logging.getLogger(f"{self.metrics_logger.name}.per_parent")

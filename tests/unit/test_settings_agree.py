@@ -58,7 +58,11 @@ def test_meltano_yml_declares_the_same_settings():
     declared = {s["name"]: s for s in tap["settings"]}
     assert set(OWN_SETTINGS) <= set(declared)
     assert declared["api_key"]["sensitive"] is True
-    assert [name for name, s in declared.items() if s.get("sensitive")] == ["api_key", "accounts"]
+    assert [name for name, s in declared.items() if s.get("sensitive")] == [
+        "api_key",
+        "accounts",
+        "privacy_key",
+    ]
     assert declared["accounts"]["kind"] == "array"  # Meltano parses it from .env as JSON
     assert tap["settings_group_validation"] == [["api_key"], ["accounts"]]
     for name in OWN_SETTINGS:

@@ -1,0 +1,259 @@
+"""Personal data under control: the settings' sentences, pseudonyms, text, records."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from tap_skipcall.privacy import privacy_of
+from tap_skipcall.privacy.pseudonyms import Pseudonyms, normal_name, normal_phone
+from tap_skipcall.privacy.text import Names, redact
+from tap_skipcall.settings import config_problems
+
+KEY = "a-privacy-key-of-32-characters!!"
+BASE = {"api_key": "sk_test_x"}
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({}, None),
+        ({"privacy_pseudonymize": ["phone_numbers"], "privacy_key": KEY}, None),
+        ({"privacy_free_text": "redact", "privacy_key": KEY, "privacy_phone_region": "de"}, None),
+        ({"privacy_free_text": "redact"}, "`privacy_key` is missing: `privacy_free_text` need"),
+        ({"privacy_people": "everyone"}, "`privacy_key` is missing: `privacy_people`"),
+        ({"privacy_pseudonymize": []}, "`privacy_key` is missing"),
+        ({"privacy_pseudonymize": ["names"], "privacy_key": "short"}, "at least 16 characters"),
+        ({"privacy_pseudonymize": ["phones"], "privacy_key": KEY}, "must be a list of"),
+        ({"privacy_pseudonymize": "names", "privacy_key": KEY}, "must be a list of"),
+        ({"privacy_free_text": "hide", "privacy_key": KEY}, "one of keep, redact, drop"),
+        ({"privacy_people": "reps", "privacy_key": KEY}, "one of contacts, everyone"),
+        ({"privacy_phone_region": "France", "privacy_key": KEY}, "two-letter region code"),
+    ],
+    ids=[
+        "none",
+        "phones",
+        "redact-de",
+        "no-key-text",
+        "no-key-people",
+        "no-key-empty-list",
+        "short-key",
+        "unknown-kind",
+        "not-a-list",
+        "bad-free-text",
+        "bad-people",
+        "bad-region",
+    ],
+)
+def test_each_privacy_setting_mistake_is_one_sentence(settings, expected):
+    problems = config_problems({**BASE, **settings})
+    if expected is None:
+        assert problems == []
+        return
+    assert len(problems) == 1, problems
+    assert expected in problems[0]
+    assert KEY not in problems[0]
+    assert "short" not in problems[0].split("(got")[0][-20:]
+
+
+def test_without_a_privacy_setting_nothing_changes():
+    assert privacy_of(BASE) is None
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "+33612345678",
+        "06 12 34 56 78",
+        "06.12.34.56.78",
+        "0612345678",
+        "+33 6 12 34 56 78",
+        " 06-12-34-56-78 ",
+        "+33 (0)6 12 34 56 78",
+    ],
+)
+def test_a_number_in_any_form_is_one_number(form):
+    assert normal_phone(form, "FR") == "+33612345678"
+
+
+def test_pseudonyms_are_keyed_stable_kinded_and_no_plain_hash():
+    one, again, other = (
+        Pseudonyms(KEY.encode(), "FR"),
+        Pseudonyms(KEY.encode(), "FR"),
+        Pseudonyms(b"another-key-of-32-characters!!!!", "FR"),
+    )
+    value = one.phone("06 12 34 56 78")
+    assert value.startswith("phone:")
+    assert len(value) == len("phone:") + 20
+    assert value == again.phone("+33612345678") == one.phone("0612345678")
+    assert value != other.phone("+33612345678")  # another key, another pseudonym
+    for plain in ("+33612345678", "0612345678", "33612345678"):
+        for digest in (hashlib.md5, hashlib.sha1, hashlib.sha256):
+            assert digest(plain.encode()).hexdigest()[:20] not in value
+    assert one.email("Alice@Acme.COM ") == one.email("alice@acme.com")
+    assert one.name("  Jean  PIERRE ") == one.name("jean pierre") == one.of("name", "Jean Pierre")
+    assert normal_name(" Émilie ") == "émilie"
+    assert one.name("alice") != one.email("alice")  # the kind is part of what is keyed
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "gone", "kept"),
+    [
+        ("rappeler au 06 12 34 56 78", (), ["06 12 34 56 78"], ["rappeler au "]),
+        ("tel: +44 20 7946 0958, ou 0612345678", (), ["7946", "0612345678"], ["tel: ", ", ou "]),
+        ("Ecrire à ALICE@ACME.COM demain", (), ["ALICE@ACME.COM"], ["Ecrire à ", " demain"]),
+        ("Bonjour Alice Martin, c'est Marc", ("Alice", "Martin"), ["Alice", "Martin"], ["Marc"]),
+        ("alice, ALICE et Alicia", ("Alice",), ["alice,", "ALICE "], ["Alicia"]),
+        ("Score 45, lead 2024", (), [], ["Score 45, lead 2024"]),  # not a phone number
+        ("Numéro (06 12 34 56 78) ok", (), ["06 12"], ["Numéro (", ") ok"]),
+    ],
+    ids=["national", "two-forms", "email-case", "names", "whole-words", "no-number", "brackets"],
+)
+def test_free_text_loses_numbers_emails_and_the_names_on_the_call(text, names, gone, kept):
+    pseudonyms = Pseudonyms(KEY.encode(), "FR")
+    redacted = redact(text, pseudonyms, Names.of(names))
+    for value in gone:
+        assert value not in redacted
+    for value in kept:
+        assert value in redacted
+    if "06 12 34 56 78" in text or "0612345678" in text:
+        assert pseudonyms.phone("+33612345678") in redacted  # joins the field's pseudonym
+
+
+def call(**more) -> dict:
+    return {
+        "id": "c1",
+        "contact": {"id": "k1", "firstName": "Alice", "lastName": "Martin", "isUnknown": False},
+        "phoneNumber": {"value": "+33612345678"},
+        "caller": {"firstName": "Marc", "lastName": "Petit"},
+        "callerPhoneNumber": {"value": "+33187654321"},
+        "notes": "Alice veut un rappel au 06 12 34 56 78, Marc rappelle",
+        **more,
+    }
+
+
+def test_a_call_with_contacts_covered_keeps_its_rep_in_clear():
+    privacy = privacy_of(
+        {
+            "privacy_pseudonymize": ["phone_numbers", "names"],
+            "privacy_free_text": "redact",
+            "privacy_key": KEY,
+        }
+    )
+    assert privacy is not None
+    row = privacy.record("calls", call())
+    names = privacy.pseudonyms
+    assert row["contact"]["firstName"] == names.name("alice")
+    assert row["phoneNumber"]["value"] == names.phone("0612345678")
+    assert row["caller"] == {"firstName": "Marc", "lastName": "Petit"}  # a rep: not covered
+    assert row["callerPhoneNumber"]["value"] == "+33187654321"
+    assert row["notes"] == (
+        f"{names.name('Alice')} veut un rappel au {names.phone('+33612345678')}, Marc rappelle"
+    )
+    assert row["contact"]["id"] == "k1"  # ids stay: analysts join on them
+
+
+def test_everyone_covers_the_rep_too_and_a_transcript_names_the_people_on_its_call():
+    privacy = privacy_of(
+        {
+            "privacy_pseudonymize": ["names"],
+            "privacy_people": "everyone",
+            "privacy_free_text": "redact",
+            "privacy_key": KEY,
+        }
+    )
+    assert privacy is not None
+    privacy.record("calls", call())
+    transcription = {
+        "call_id": "c1",
+        "transcript": [
+            {
+                "speaker": 0,
+                "text": "Bonjour Alice, c'est Marc.",
+                "start": 0.0,
+                "end": 1.5,
+                "confidence": 0.9,
+            }
+        ],
+        "summary": "Marc called Alice Martin.",
+    }
+    row = privacy.record("call_transcriptions", transcription)
+    names = privacy.pseudonyms
+    assert (
+        row["transcript"][0]["text"]
+        == f"Bonjour {names.name('alice')}, c'est {names.name('marc')}."
+    )
+    assert (
+        row["summary"]
+        == f"{names.name('Marc')} called {names.name('Alice')} {names.name('Martin')}."
+    )
+
+
+def test_a_transcription_of_a_call_not_met_reads_the_call_once():
+    privacy = privacy_of({"privacy_free_text": "redact", "privacy_key": KEY})
+    assert privacy is not None
+    asked = []
+
+    def read(call_id: str) -> dict:
+        asked.append(call_id)
+        return call(id=call_id)
+
+    row = privacy.record(
+        "call_transcriptions", {"call_id": "c9", "transcript": None, "summary": "Alice ok"}, read
+    )
+    assert asked == ["c9"]
+    assert row["summary"] == f"{privacy.pseudonyms.name('Alice')} ok"
+    assert privacy.calls_read_for_names == 1
+
+
+def test_drop_nulls_the_text_and_keeps_speakers_times_and_confidence():
+    privacy = privacy_of({"privacy_free_text": "drop", "privacy_key": KEY})
+    assert privacy is not None
+    row = privacy.record(
+        "call_transcriptions",
+        {
+            "call_id": "c1",
+            "summary": "x",
+            "transcript": [
+                {
+                    "speaker": 1,
+                    "text": "06 12 34 56 78",
+                    "start": 1.0,
+                    "end": 2.0,
+                    "confidence": 0.8,
+                }
+            ],
+        },
+    )
+    assert row["summary"] is None
+    assert row["transcript"] == [
+        {"speaker": 1, "text": None, "start": 1.0, "end": 2.0, "confidence": 0.8}
+    ]
+    assert privacy.record("calls", call())["notes"] is None
+
+
+def test_the_schema_says_which_fields_are_pseudonymised_or_redacted():
+    privacy = privacy_of(
+        {
+            "privacy_pseudonymize": ["phone_numbers"],
+            "privacy_free_text": "redact",
+            "privacy_key": KEY,
+        }
+    )
+    assert privacy is not None
+    schema = {
+        "properties": {
+            "phoneNumber": {
+                "type": ["object", "null"],
+                "properties": {"value": {"type": "string"}},
+            },
+            "notes": {"type": ["string", "null"]},
+        }
+    }
+    annotated = privacy.schema("calls", schema)
+    value = annotated["properties"]["phoneNumber"]["properties"]["value"]
+    assert value["type"] == "string"  # still a string
+    assert value["description"].startswith("Pseudonymised (privacy_pseudonymize: phone_numbers)")
+    assert "privacy_free_text: redact" in annotated["properties"]["notes"]["description"]
+    assert "description" not in schema["properties"]["notes"]  # the original untouched
