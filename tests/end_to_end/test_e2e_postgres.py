@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import subprocess
 import time
@@ -120,7 +121,9 @@ def test_meltano_run_with_every_stream_selected_loads_them_all(make_simulator, p
 def killed_then_resumed(meltano, sim, postgres, state_id, env):
     """Kill `meltano run` mid-backfill, run it again, and find every call once."""
     site = next((ROOT / ".meltano/loaders/target-postgres/venv/lib").glob("python*/site-packages"))
-    hook = site / "skipcall_eager_loader.pth"
+    # One hook per pytest-xdist worker: each test removes only its own.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    hook = site / f"skipcall_eager_loader_{worker}.pth"
     hook.write_text(
         "import os, sys; exec(os.environ.get('SKIPCALL_EAGER_LOADER') and "
         "'from singer_sdk.target_base import Target; "
