@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-import requests
-from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
-
 from tap_skipcall.accounts import accounts_state_problem
-from tap_skipcall.calls.state import StateError, state_problem, unwrapped
-from tap_skipcall.errors import CommandLineError, network_sentence
+from tap_skipcall.calls.state import state_problem, unwrapped
+from tap_skipcall.errors import STOPPED, CommandLineError, sentence_of
+from tap_skipcall.observe import JSON_LOG_CONFIG
 from tap_skipcall.sdk_private import settings_from_environment
 from tap_skipcall.settings import config_problems
 from tap_skipcall.tap import TapSkipcall
 
 logger = logging.getLogger("tap-skipcall")
 LOG_FORMAT = "%(asctime)s | %(levelname)-8s | %(name)s | %(message)s"
+#: The environment variable that switches the log to JSON (also the setting `log_format`).
+LOG_FORMAT_VARIABLE = "TAP_SKIPCALL_LOG_FORMAT"
 
 #: The options that take a JSON file, and what each holds.
 FILE_OPTIONS = {"--config": "config", "--state": "state", "--catalog": "catalog"}
@@ -149,22 +150,56 @@ def option_values(argv: list[str], option: str) -> list[str]:
     return values
 
 
-def settings_problems(argv: list[str]) -> list[str]:
-    """The settings given (files, ``ENV``) checked as a sync checks them, for every mode.
-
-    ``--about`` and ``--discover`` need no key; every other mode does.
-    """
+def settings_given(argv: list[str]) -> dict[str, Any] | None:
+    """The settings the command line gives (files, ``ENV``), merged; None: no ``--config``."""
     sources = option_values(argv, "--config")
     if not sources:
-        return []
+        return None
     config: dict[str, Any] = {}
     for source in sources:
         if source == "ENV":
             config |= settings_from_environment(TapSkipcall)
         elif Path(source).is_file():
-            config |= json.loads(Path(source).read_text(encoding="utf-8") or "{}")
+            content = json.loads(Path(source).read_text(encoding="utf-8") or "{}")
+            config |= content if isinstance(content, dict) else {}  # else: said by its check
+    return config
+
+
+def settings_problems(argv: list[str]) -> list[str]:
+    """The settings given (files, ``ENV``) checked as a sync checks them, for every mode.
+
+    ``--about`` and ``--discover`` need no key; every other mode does.
+    """
+    config = settings_given(argv)
+    if config is None:
+        return []
     needs_key = not ({"--about", "--discover"} & {a.partition("=")[0] for a in argv})
     return config_problems(config, needs_key=needs_key)
+
+
+def json_logs_asked(argv: list[str]) -> bool:
+    """Whether the log is JSON: the setting `log_format`, or its environment variable."""
+    if os.environ.get(LOG_FORMAT_VARIABLE, "").strip().lower() == "json":
+        return True
+    try:
+        given = settings_given(argv) or {}
+    except (OSError, ValueError):  # a broken file: its own sentence comes next
+        return False
+    return given.get("log_format") == "json"
+
+
+def json_logs_on() -> bool:
+    """Whether this process logs JSON (its logging configuration is the tap's JSON one)."""
+    return os.environ.get("SINGER_SDK_LOG_CONFIG") == str(JSON_LOG_CONFIG)
+
+
+def _formatter() -> logging.Formatter:
+    """The formatter of the tap's own lines said outside the SDK's logging (JSON or text)."""
+    if json_logs_on():
+        from singer_sdk.logging import StructuredFormatter
+
+        return StructuredFormatter(defaults={"app_name": TapSkipcall.name})
+    return logging.Formatter(LOG_FORMAT)
 
 
 def warn(message: str) -> None:
@@ -173,7 +208,7 @@ def warn(message: str) -> None:
     A handler on the root logger would print every later line of the tap's logger twice.
     """
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setFormatter(_formatter())
     logger.addHandler(handler)
     logger.propagate = False
     try:
@@ -185,14 +220,20 @@ def warn(message: str) -> None:
 
 def stop(message: str, *, code: int = 1) -> NoReturn:
     """Log the one sentence and exit (1, or 2 for a command line the tap does not take)."""
-    logging.basicConfig(format=LOG_FORMAT)
-    logger.error("tap-skipcall stopped: %s", message)
+    if not logging.getLogger().handlers:  # stopped before the SDK set up its logging
+        handler = logging.StreamHandler()
+        handler.setFormatter(_formatter())
+        logging.getLogger().addHandler(handler)
+    logger.error("%s%s", STOPPED, message)
     sys.exit(code)
 
 
 def main() -> None:
     """Run the tap's command line (the `tap-skipcall` command, `python -m tap_skipcall`)."""
     argv = sys.argv[1:]
+    if json_logs_asked(argv):
+        os.environ["SINGER_SDK_LOG_CONFIG"] = str(JSON_LOG_CONFIG)
+        logging.captureWarnings(True)  # Python's warnings as log lines too
     problems = argv_problems(argv)
     if problems:
         stop(" ".join(problems))
@@ -201,14 +242,11 @@ def main() -> None:
         stop("invalid settings: " + " ".join(problems))
     try:
         TapSkipcall.cli()
-    except CommandLineError as error:
-        stop(str(error), code=2)
-    except ConfigValidationError as error:
-        stop("invalid settings: " + " ".join(error.errors or [str(error)]))
-    except (FatalAPIError, RetriableAPIError, StateError) as error:
-        message = str(error)
-        if isinstance(error, RetriableAPIError):
-            message += " (gave up after retrying)"
-        stop(message)
-    except requests.exceptions.RequestException as error:
-        stop(network_sentence(error))
+    except Exception as error:
+        sentence = sentence_of(error)
+        if sentence is None and json_logs_on():  # a bug: its traceback inside one JSON line
+            logger.critical("%s%s: %s", STOPPED, type(error).__name__, error, exc_info=True)
+            sys.exit(1)
+        if sentence is None:
+            raise
+        stop(sentence, code=2 if isinstance(error, CommandLineError) else 1)

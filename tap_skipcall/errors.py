@@ -35,6 +35,33 @@ class CommandLineError(ValueError):
     """The command line asks for something the tap does not do: the message says what it does."""
 
 
+class StateError(ValueError):
+    """The state given to the tap is not one it can resume from."""
+
+
+#: How the one sentence that ends a failed run begins.
+STOPPED = "tap-skipcall stopped: "
+
+
+def sentence_of(error: BaseException) -> str | None:
+    """The sentence a run that ends with ``error`` is told with (None: not one the tap knows).
+
+    Settings, the command line, the state, the API's answers and the network each end a run
+    with a sentence that says what to fix; anything else is a bug, shown with its traceback.
+    """
+    from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
+
+    if isinstance(error, ConfigValidationError):
+        return "invalid settings: " + " ".join(error.errors or [str(error)])
+    if isinstance(error, (CommandLineError, FatalAPIError, StateError)):
+        return str(error)
+    if isinstance(error, RetriableAPIError):
+        return f"{str(error).rstrip('.')} (gave up after retrying)."
+    if isinstance(error, requests.exceptions.RequestException):
+        return network_sentence(error)
+    return None
+
+
 def error_detail(response: requests.Response) -> tuple[str | None, str | None]:
     """Code and message from any of the error shapes Skipcall may use (REFERENCE §2.5)."""
     try:

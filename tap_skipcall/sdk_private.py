@@ -134,7 +134,8 @@ def exit_codes_on_signals(tap_class: TapType) -> TapType:
     Then the process ends at once: a request thread paused for the rate limit or between
     retries is not waited for, nor are exit handlers run (a signal during them would print a
     traceback). A second signal while the first is honoured (Ctrl-C under Meltano sends
-    SIGINT, then Meltano a SIGTERM) is ignored.
+    SIGINT, then Meltano a SIGTERM) is ignored. The tap class may provide
+    ``stopped_by(signal_name)``, called after the state is written (the run's report).
     """
     sdk_handle = tap_class._handle_termination
     stopping = threading.Event()
@@ -151,6 +152,10 @@ def exit_codes_on_signals(tap_class: TapType) -> TapType:
         )
         with contextlib.suppress(SystemExit):
             sdk_handle(tap, signum, frame)  # the tap's state, then its exit 0
+        stopped_by = getattr(tap, "stopped_by", None)
+        if stopped_by is not None:
+            with contextlib.suppress(Exception):
+                stopped_by(name)
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()

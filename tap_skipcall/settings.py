@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +31,7 @@ DEFAULT_CONCURRENT_ACCOUNTS = 4
 DEFAULT_MAX_ANSWER_MEGABYTES = 64
 STATS_GRANULARITIES = ("hour", "day", "week", "month", "none")
 SORT_STYLE_CHOICES = ("auto", *SORT_STYLES)
+LOG_FORMATS = ("text", "json")
 
 #: The tap's own settings. A fresh dict per ``to_dict()``: the SDK adds its built-in
 #: settings into ``config_jsonschema`` in place.
@@ -227,6 +229,25 @@ SETTINGS = th.PropertiesList(
         "pseudonyms (reload the tables).",
     ),
     th.Property(
+        "run_report_path",
+        th.StringType,
+        title="Run report path",
+        description="Write a JSON report of every run here when it ends (succeeded, failed or "
+        "interrupted): its outcome and error, each stream's records, requests, retries, "
+        "rate-limit waits and bookmarks, the budget used, its warnings. `{started_at}` and "
+        "environment variables ($MELTANO_JOB_ID) in the path keep one report per run.",
+    ),
+    th.Property(
+        "log_format",
+        th.StringType,
+        default="text",
+        allowed_values=list(LOG_FORMATS),
+        title="Log format",
+        description="text (the default) or json: every stderr line one JSON object (level, "
+        "ts, logger_name, message, and a progress line's stream, records, requests, "
+        "eta_seconds), the SDK's METRIC lines included.",
+    ),
+    th.Property(
         "user_agent",
         th.StringType,
         title="User agent",
@@ -356,6 +377,17 @@ def config_problems(given: dict[str, Any], *, needs_key: bool = True) -> list[st
     if style not in SORT_STYLE_CHOICES:
         problems.append(
             f"`sort_style` must be one of {', '.join(SORT_STYLE_CHOICES)} (got {style!r})."
+        )
+    log_format = config["log_format"]
+    if log_format not in LOG_FORMATS:
+        problems.append(f"`log_format` must be text or json (got {log_format!r}).")
+    report = config.get("run_report_path")
+    if report is not None and (
+        not isinstance(report, str) or not report.strip() or Path(report).expanduser().is_dir()
+    ):
+        problems.append(
+            "`run_report_path` must name a file, such as "
+            f"reports/skipcall-{{started_at}}.json (got {report!r})."
         )
     problems.extend(privacy_problems(config))
     return problems

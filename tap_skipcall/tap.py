@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -21,15 +22,15 @@ from tap_skipcall.accounts import (
     starting_state,
 )
 from tap_skipcall.calls.state import (
-    StateError,
     state_problem,
     unwrapped,
     without_progress_markers,
 )
 from tap_skipcall.client.base import api_base
 from tap_skipcall.costs import SAMPLED, duration, first_sync
-from tap_skipcall.errors import CommandLineError
+from tap_skipcall.errors import STOPPED, CommandLineError, StateError, sentence_of
 from tap_skipcall.network.transport import Transport
+from tap_skipcall.observe import Budget, RunObservation, RunRecorder
 from tap_skipcall.output import RecordsHeldWriter
 from tap_skipcall.privacy import Privacy, privacy_of
 from tap_skipcall.run_context import RunContext
@@ -78,13 +79,27 @@ class TapSkipcall(Tap):
         TapCapabilities.TEST,
     ]
 
-    def __init__(self, *, run: RunContext | None = None, **kwargs: Any) -> None:
-        """The SDK's tap; ``run``: what it shares with other accounts' taps (see below)."""
+    def __init__(
+        self,
+        *,
+        run: RunContext | None = None,
+        recorder: RunRecorder | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """The SDK's tap; ``run``, ``recorder``: what it shares with other accounts' taps."""
         #: With ``accounts``: this tap reads one of them (``run.account``), or coordinates
         #: them all (this tap, as the command line builds it). None: ``api_key`` alone.
         self.run_context = run
+        #: What every layer tells of the run (requests, retries, waits, records, warnings):
+        #: one per run, the accounts' taps sharing their coordinator's.
+        self.recorder = recorder if recorder is not None else RunRecorder()
+        #: The run as watched: its report and trace (None until a sync begins, and in the
+        #: accounts' taps, whose coordinator watches the whole run).
+        self.observation: RunObservation | None = None
         #: The accounts' run's state while it runs (what a signal writes).
         self._accounts_state: dict[str, Any] | None = None
+        #: The accounts' taps of the run, for what each key's plan allowed.
+        self._account_taps: list[TapSkipcall] = []
         super().__init__(**kwargs)
 
     @cached_property
@@ -120,6 +135,7 @@ class TapSkipcall(Tap):
             api_url=api_base(self.config.get("api_url") or DEFAULT_API_URL),
             max_answer_bytes=int(self.config["max_answer_megabytes"]) << 20,
             thread_name_prefix=f"{logs.ACCOUNT_THREAD}{account}:ahead" if account else "skipcall",
+            recorder=self.recorder,
         )
 
     @override
@@ -132,28 +148,85 @@ class TapSkipcall(Tap):
 
     @override  # type: ignore[misc]  # final in the SDK's types: extended, not replaced, here
     def sync_all(self) -> None:
-        """The SDK's sync; with ``accounts``, every account's, side by side.
+        """The SDK's sync, watched: a run report and trace however it ends.
 
-        Each account is read by a tap of this class of its own (its key, its budget, its
-        state entry), writing through one relay (:mod:`tap_skipcall.accounts`).
+        With ``accounts``, every account's, side by side: each is read by a tap of this
+        class of its own (its key, its budget, its state entry), writing through one relay
+        (:mod:`tap_skipcall.accounts`).
         """
-        accounts = self.accounts
-        if not accounts:
+        if self.run_context is not None:  # one account of a run its coordinator watches
             super().sync_all()
             return
+        self.observation = observation = RunObservation(
+            self.recorder, self.config.get("run_report_path"), secrets=self.secrets
+        )
+        observation.began_with(self.state)
+        try:
+            self.sync_accounts() if self.accounts else super().sync_all()
+        except BaseException as error:
+            sentence = sentence_of(error)
+            told = STOPPED + sentence if sentence else f"{type(error).__name__}: {error}"
+            outcome = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+            observation.finish(outcome, told, state=self.state, budgets=self.budgets())
+            raise
+        observation.finish("succeeded", None, state=self.state, budgets=self.budgets())
+
+    def stopped_by(self, signal_name: str) -> None:
+        """A signal ends the run (SIGINT, SIGTERM): its report says so."""
+        if self.observation is not None:
+            self.observation.finish(
+                "interrupted",
+                f"Stopped by {signal_name}.",
+                state=self.state,
+                budgets=self.budgets(),
+            )
+
+    @property
+    def secrets(self) -> list[str]:
+        """What no report or span may show: every API key, the privacy key."""
+        config = dict(self.config)
+        keys = [config.get("api_key"), config.get("privacy_key")]
+        keys += [a.get("api_key") for a in config.get("accounts") or [] if isinstance(a, dict)]
+        return [key for key in keys if isinstance(key, str)]
+
+    def budgets(self) -> list[Budget]:
+        """What each key sent this run, against what its plan allowed in the time."""
+        seconds = time.time() - self.recorder.started_at
+        taps = self._account_taps if self.accounts else [self]
+        budgets = []
+        for tap in taps:
+            plan = tap.transport.budget.plan
+            budgets.append(
+                Budget(
+                    account=tap.run_context.account if tap.run_context else None,
+                    requests=tap.transport.session.sent,
+                    limit=plan.limit if plan is not None else None,
+                    window_seconds=plan.window_seconds if plan is not None else None,
+                    seconds=seconds,
+                )
+            )
+        return budgets
+
+    def sync_accounts(self) -> None:
+        """Every account's sync, side by side (see :meth:`sync_all`)."""
+        accounts = self.accounts
+        assert accounts
         catalog = self.input_catalog.to_dict() if self.input_catalog else None
 
         def make_tap(
             config: dict[str, Any], state: dict[str, Any], writer: Any, run: RunContext
         ) -> TapSkipcall:
-            return type(self)(
+            tap = type(self)(
                 config=config,
                 catalog=catalog,
                 state=state,
                 parse_env_config=False,
                 message_writer=writer,
                 run=run,
+                recorder=self.recorder,
             )
+            self._account_taps.append(tap)
+            return tap
 
         def keep(state: dict[str, Any]) -> None:
             self._accounts_state = state

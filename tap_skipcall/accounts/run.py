@@ -13,15 +13,13 @@ that failed, and why.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
-
-import requests
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_skipcall import clock
 from tap_skipcall.accounts.relay import Relay
@@ -31,14 +29,12 @@ from tap_skipcall.accounts.state import (
     reconcile_together,
     with_account_state,
 )
-from tap_skipcall.calls.state import StateError
-from tap_skipcall.errors import SkipcallAPIError, network_sentence
+from tap_skipcall.errors import SkipcallAPIError, sentence_of
 from tap_skipcall.logs import ACCOUNT_THREAD
 from tap_skipcall.run_context import RunContext
 from tap_skipcall.values import plural
 
 if TYPE_CHECKING:
-    import logging
     from collections.abc import Callable, Mapping, Sequence
 
     from tap_skipcall.accounts.relay import AccountWriter
@@ -74,14 +70,10 @@ class Outcome:
 
 def failure_of(error: BaseException) -> str:
     """The one sentence an account's failure is told with."""
-    if isinstance(error, requests.exceptions.RequestException):
-        return network_sentence(error)
-    message = str(error).rstrip(".")
-    if isinstance(error, RetriableAPIError):
-        message += " (gave up after retrying)"
-    if not isinstance(error, (FatalAPIError, RetriableAPIError, StateError)):
-        message = f"{type(error).__name__}: {message}"
-    return message
+    sentence = sentence_of(error)
+    if sentence is None:
+        return f"{type(error).__name__}: {str(error).rstrip('.')}"
+    return sentence.rstrip(".")
 
 
 def run_accounts(
@@ -176,8 +168,21 @@ def finish(
             "it" if len(held) == 1 else "them",
         )
     relay.flush()
+    said = logging.getLogger(logger.name)  # an SDK's LoggerAdapter would replace the fields
     for name in names:
-        logger.info("%s", sent_line(name, relay, outcomes[name]))
+        outcome = outcomes[name]
+        said.info(
+            "%s",
+            sent_line(name, relay, outcome),
+            extra={
+                "account": name,
+                "records": sum((relay.records.get(name) or {}).values()),
+                "requests": outcome.requests,
+                "rate_limit_waits": outcome.waits,
+                "seconds": round(outcome.seconds, 3),
+                "failed": outcome.failure is not None,
+            },
+        )
     failed = [name for name in names if outcomes[name].failure is not None]
     if failed:
         reasons = "; ".join(f"{name}: {outcomes[name].failure}" for name in failed)

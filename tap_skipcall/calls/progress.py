@@ -9,10 +9,14 @@ time left.
 How long: the requests still to make (those made so far, scaled to what is left: children,
 probes and retries included) over the pace the run can keep, the slower of the plan's rate
 and the rate measured since the last line.
+
+Each line carries its figures as fields too (``stream``, ``records``, ``requests``,
+``eta_seconds`` …), which the JSON log shows beside the sentence.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from tap_skipcall.values import plural
 
 if TYPE_CHECKING:
-    import logging
     from datetime import datetime
 
     from tap_skipcall.network.transport import Transport
@@ -150,13 +153,39 @@ class Progress:
         self.reach = reach
         now = self.clock()
         if now - self.last_line >= EVERY_SECONDS:
-            self.logger.info("%s", self.line(now))
+            self.say(now)
             self.last_line, self.sent_at_last_line = now, self.transport.session.sent
             self.reach_at_last_line = reach
 
     def done(self) -> None:
         """The closing line."""
-        self.logger.info("%s", self.line(self.clock(), final=True))
+        self.say(self.clock(), final=True)
+
+    def say(self, now: float, *, final: bool = False) -> None:
+        """Log a line with its figures as fields.
+
+        Through the stream's logger itself: an SDK's ``LoggerAdapter`` would replace them.
+        """
+        logging.getLogger(self.logger.name).info(
+            "%s", self.line(now, final=final), extra=self.fields(now, final=final)
+        )
+
+    def fields(self, now: float, *, final: bool = False) -> dict[str, Any]:
+        """A line's figures, for machines: ``eta_seconds`` None when unknown (or done)."""
+        left = None if final else self.seconds_left(now)
+        budget = self.transport.budget
+        return {
+            "stream": self.stream,
+            "records": self.written,
+            "rows_read": self.rows,
+            "pages": self.pages,
+            "requests": self.requests,
+            "rate_limit_waits": budget.pauses,
+            "wait_seconds": round(budget.waited_seconds, 3),
+            "eta_seconds": round(left, 1) if left is not None else None,
+            "elapsed_seconds": round(now - self.started, 3),
+            "done": final,
+        }
 
     @property
     def growing_as_read(self) -> bool:

@@ -28,10 +28,6 @@ RECONCILED_AT = "reconciled_at"
 LAST_RUN_AT = "last_run_at"
 
 
-class StateError(ValueError):
-    """The state given to the tap is not one it can resume from."""
-
-
 @dataclass(frozen=True)
 class Bookmark:
     """What the last completed sync delivered: every call up to ``value``, at ``value`` ``ids``."""

@@ -162,7 +162,18 @@ class SkipcallStream(RESTStream[Any]):
             return records  # written within the parent's records
         if self.read_whole:
             records = versions.with_one_version(self, records)
-        return self._handed_on_at_end(records)
+        return self._handed_on_at_end(self._watched(records))
+
+    def _watched(
+        self, records: Iterable[dict[str, Any]], *, span: bool = True
+    ) -> Iterator[dict[str, Any]]:
+        """The records, the stream's requests, retries and waits counted as its own."""
+        recorder = self.transport.recorder
+        if recorder is None:
+            yield from records
+            return
+        with recorder.streaming(self.name, span=span):
+            yield from records
 
     def _handed_on_at_end(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """The records; then every record the writer holds is written, even after an error.
@@ -245,6 +256,8 @@ class SkipcallStream(RESTStream[Any]):
         self.retry_policy.report(
             details, path=self.path, url_base=self.url_base, logger=self.logger
         )
+        if self.transport.recorder is not None:
+            self.transport.recorder.retrying(int(details.get("tries", 1)))
 
     # -- answers -----------------------------------------------------------------------
 
@@ -318,8 +331,13 @@ class SkipcallStream(RESTStream[Any]):
             return
         prepared = self.prepared_request(context, token)
         send = self.send_with_retries
+
+        def fetch() -> requests.Response:
+            return self.answered_ahead(send(prepared, context), context)
+
+        recorder = self.transport.recorder
         self.transport.ahead(
-            str(prepared.url), lambda: self.answered_ahead(send(prepared, context), context)
+            str(prepared.url), recorder.carried(fetch, self.name) if recorder else fetch
         )
 
     def answered_ahead(
@@ -341,6 +359,8 @@ class SkipcallStream(RESTStream[Any]):
         account = self.run_context.account
         if account is not None:
             row[ACCOUNT_COLUMN] = account
+        if self.transport.recorder is not None:
+            self.transport.recorder.written(self.name, account)
         if not row.keys() <= self._declared_fields:  # the usual case checked without a set
             undeclared = row.keys() - self._declared_fields
             row["extra"] = {key: row.pop(key) for key in sorted(undeclared)}

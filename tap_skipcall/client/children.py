@@ -126,7 +126,7 @@ class SkipcallChildStream(SkipcallStream):
         if key is None or key in self._parents_read:
             return
         self._parents_read.add(key)
-        for record in super().get_records(context):
+        for record in self._watched(super().get_records(context), span=False):
             yield {self.parent_field: key, **record} if self.parent_field else record
 
     @override

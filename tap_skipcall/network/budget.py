@@ -154,8 +154,11 @@ class RequestBudget:
         *,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
+        on_wait: Callable[[float], None] | None = None,
     ) -> None:
         self.max_per_minute = max_per_minute
+        #: Told of every pause of a sending thread (its seconds), for the run report.
+        self.on_wait = on_wait
         self._clock = clock or time.time
         self._sleep = sleep or time.sleep
         self._lock = threading.Lock()
@@ -195,6 +198,8 @@ class RequestBudget:
                     self.pauses += 1
                     self.waited_seconds += wait
                     logger.info("Rate limit: pausing %.1f s until the window resets.", wait)
+                    if self.on_wait is not None:
+                        self.on_wait(wait)
             self._sleep(wait)
 
     def _wait(self, now: float) -> float:

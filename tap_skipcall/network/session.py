@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -25,6 +26,8 @@ from tap_skipcall.network.reading import read_within
 DEFAULT_MAX_ANSWER_BYTES = 64 << 20
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from urllib3 import PoolManager
 
     from tap_skipcall.network.budget import RequestBudget
@@ -66,11 +69,15 @@ class BudgetedSession(requests.Session):
         max_concurrent: int = 1,
         api_url: str | None = None,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        on_sent: Callable[[str, str], Callable[[int | None, float], None]] | None = None,
     ) -> None:
         super().__init__()
         self.budget = budget
         #: The largest body read, once decompressed (:mod:`.reading`).
         self.max_answer_bytes = max_answer_bytes
+        #: Told of every request as it is sent (method, URL); what it returns is told of the
+        #: answer (status, None for none; seconds).
+        self.on_sent = on_sent
         #: Every request this run sent, for the progress log.
         self.sent = 0
         self._slots = threading.BoundedSemaphore(max_concurrent)
@@ -98,9 +105,12 @@ class BudgetedSession(requests.Session):
                 self.sent += 1
             seconds = _read_timeout(kwargs.get("timeout"))
             watch = None
+            began, status = time.monotonic(), None
+            answered = self.on_sent(str(request.method), str(request.url)) if self.on_sent else None
             try:
                 with WATCHDOG.within(seconds) as watch:
                     response = super().send(request, **kwargs)
+                    status = response.status_code
                     read_within(response, self.max_answer_bytes)
                     if watch is not None and watch.expired:
                         raise _answer_too_slow(request, seconds)
@@ -118,6 +128,9 @@ class BudgetedSession(requests.Session):
             except BaseException:
                 self.budget.observe(0, {})
                 raise
+            finally:
+                if answered is not None:
+                    answered(status, time.monotonic() - began)
             self.budget.observe(response.status_code, response.headers)
             return response
 

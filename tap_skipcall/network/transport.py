@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
     import requests
 
+    from tap_skipcall.observe import RunRecorder
+
 
 class Transport:
     """What every stream of one tap run shares: the session, the budget, requests ahead.
@@ -38,13 +40,22 @@ class Transport:
         thread_name_prefix: str = "skipcall",
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
+        recorder: RunRecorder | None = None,
     ) -> None:
-        self.budget = RequestBudget(max_requests_per_minute, clock=clock, sleep=sleep)
+        #: What the run's report and telemetry are told (None: nothing is watched).
+        self.recorder = recorder
+        self.budget = RequestBudget(
+            max_requests_per_minute,
+            clock=clock,
+            sleep=sleep,
+            on_wait=recorder.waited if recorder else None,
+        )
         self.session = BudgetedSession(
             self.budget,
             max_concurrent=max_concurrent_requests,
             api_url=api_url,
             max_answer_bytes=max_answer_bytes,
+            on_sent=recorder.sent if recorder else None,
         )
         self.max_concurrent = max_concurrent_requests
         self._pool = (

@@ -28,9 +28,8 @@ from hypothesis import strategies as st
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from skipcall_simulator import Dataset, Fault, RunningSimulator, Simulator, SimulatorConfig
-from tap_skipcall.calls.state import StateError
 from tap_skipcall.cli import catalog_findings, file_problem
-from tap_skipcall.errors import CommandLineError
+from tap_skipcall.errors import CommandLineError, StateError
 from tap_skipcall.network.body import REPLACEMENT
 from tap_skipcall.settings import config_problems
 from tap_skipcall.values import parse_timestamp

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -67,19 +68,37 @@ class FakeSession:
     sent = 0
 
 
+class Lines(logging.Handler):
+    """Every line a logger logs: its text (``lines``), and its fields (``fields``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.fields: list[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+        self.fields.append(
+            {
+                k: getattr(record, k)
+                for k in ("stream", "records", "requests", "eta_seconds", "done")
+            }
+        )
+
+
 def progress_under(now, *, plan=None, incremental=False):
-    """A Progress on a fake clock and session; its lines."""
-    lines: list[str] = []
-
-    class Log:
-        def info(self, fmt: str, line: str) -> None:
-            lines.append(line)
-
+    """A Progress on a fake clock and session; the lines it logs (a live list)."""
+    handler = Lines()
+    log = logging.getLogger(f"tests.progress.{id(handler)}")
+    log.addHandler(handler)
+    log.propagate = False
+    log.setLevel(logging.INFO)
     transport = Transport()
     transport.session = FakeSession()  # type: ignore[assignment]
     transport.budget.plan = plan
-    progress = Progress("calls", transport, Log(), clock=lambda: now[0], incremental=incremental)  # type: ignore[arg-type]
-    return progress, transport.session, lines
+    progress = Progress("calls", transport, log, clock=lambda: now[0], incremental=incremental)
+    progress.log_handler = handler  # type: ignore[attr-defined]
+    return progress, transport.session, handler.lines
 
 
 def test_progress_lines_say_how_far_and_how_long():
@@ -101,6 +120,11 @@ def test_progress_lines_say_how_far_and_how_long():
         "0 rate-limit waits (0 s), about 44 s left.",
         "calls: 300 calls sent (300 rows read, 3 pages), 220 requests in all, "
         "0 rate-limit waits (0 s), done in 12.0 s.",
+    ]
+    # the same figures as fields, for a JSON log
+    assert progress.log_handler.fields == [
+        {"stream": "calls", "records": 200, "requests": 220, "eta_seconds": 44.0, "done": False},
+        {"stream": "calls", "records": 300, "requests": 220, "eta_seconds": None, "done": True},
     ]
 
 
