@@ -6,6 +6,7 @@ demo_report.py mutate URL UPDATE CREATE change calls in the simulator
 demo_report.py rows FOLDER              rows per stream that one run wrote
 demo_report.py requests URL             requests the simulator served, by endpoint
 demo_report.py bookmark < state.json    the calls bookmark in a Meltano state
+demo_report.py report REPORT.json       a run report (run_report_path), summarised
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import sys
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 
@@ -57,6 +59,34 @@ def rows(folder: str) -> None:
     print("   rows sent: " + ", ".join(f"{name} {count:,}" for name, count in counts.items()))
 
 
+def report(path: str) -> None:
+    """A run report in four lines: outcome, records, requests and budget, bookmarks."""
+    content = json.loads(Path(path).read_text())
+    began = datetime.fromisoformat(content["started_at"].replace("Z", "+00:00"))
+    ended = datetime.fromisoformat(content["finished_at"].replace("Z", "+00:00"))
+    totals = content["totals"]
+    records = ", ".join(
+        f"{s['stream']} {s['records']:,}" for s in content["streams"] if s["records"]
+    )
+    used = totals["budget_used"]
+    budget = f", {used:.1%} of the plan's budget" if used is not None else ""
+    print(
+        f"   {content['outcome']} in {(ended - began).total_seconds():.2f} s"
+        + (f": {content['error']}" if content["error"] else "")
+    )
+    print(f"   records: {records or 'none'}")
+    print(
+        f"   {totals['requests']:,} requests, {totals['retries']} retries, "
+        f"{totals['rate_limit_waits']} rate-limit waits ({totals['wait_seconds']:.0f} s){budget}"
+    )
+    for stream in content["streams"]:
+        mark = stream["bookmark"]
+        if mark["before"] != mark["after"]:
+            print(f"   {stream['stream']} bookmark: {mark['before']} -> {mark['after']}")
+    warnings = content["warnings"]
+    print(f"   warnings: {len(warnings)}" + (f", the first: {warnings[0]}" if warnings else ""))
+
+
 def main() -> None:
     command, *args = sys.argv[1:]
     if command == "port":
@@ -89,6 +119,8 @@ def main() -> None:
             f"({at_bookmark} {'call' if at_bookmark == 1 else 'calls'} at that instant already "
             f"delivered); {resume}."
         )
+    elif command == "report":
+        report(args[0])
     elif command == "sql":
         import duckdb  # target-duckdb's virtualenv has it
 

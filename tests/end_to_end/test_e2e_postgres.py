@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_meltano_run_loads_every_default_stream_into_postgres(
-    make_simulator, postgres, meltano, default_schema
+    make_simulator, postgres, meltano, default_schema, tmp_path
 ):
     sim = make_simulator(n_calls=1500)
     state_id = uuid.uuid4().hex[:8]
@@ -49,10 +49,13 @@ def test_meltano_run_loads_every_default_stream_into_postgres(
                 for table in DEFAULT_STREAMS
             }
 
-    meltano_run(meltano, sim, postgres, state_id)
+    # one run report per run, named by its start, as the README shows
+    reports = {"TAP_SKIPCALL_RUN_REPORT_PATH": str(tmp_path / "reports/skipcall-{started_at}.json")}
+    meltano_run(meltano, sim, postgres, state_id, **reports)
     data = sim.simulator.data
     sequences = {c["sequenceId"] for c in data.calls.values() if c["sequenceId"]}
-    assert table_counts() == {
+    loaded_counts = table_counts()
+    assert loaded_counts == {
         "workspaces": len(data.workspaces),
         "workspace_members": sum(len(m) for m in data.members.values()),
         "users": len(data.users),
@@ -68,8 +71,23 @@ def test_meltano_run_loads_every_default_stream_into_postgres(
 
     changed = set(data.update_calls(25)) | set(data.create_calls(4)) | set(data.delete_calls(2))
     before = sim.simulator.stats.by_endpoint["list_calls"]
-    meltano_run(meltano, sim, postgres, state_id)
+    served = sim.simulator.stats.requests
+    # the second with JSON logs, which Meltano's SDK log parser reads
+    meltano_run(meltano, sim, postgres, state_id, TAP_SKIPCALL_LOG_FORMAT="json", **reports)
     assert sim.simulator.stats.by_endpoint["list_calls"] - before == 1  # incremental: one page
+    first, second = [
+        json.loads(path.read_text()) for path in sorted((tmp_path / "reports").glob("*.json"))
+    ]
+    assert first["outcome"] == second["outcome"] == "succeeded"
+    assert {s["stream"]: s["records"] for s in first["streams"]} == loaded_counts
+    assert first["totals"]["requests"] == served
+    assert second["totals"]["requests"] == sim.simulator.stats.requests - served
+    calls = next(s for s in second["streams"] if s["stream"] == "calls")
+    assert calls["records"] == len(changed)
+    assert (
+        calls["bookmark"]["before"]
+        == next(s for s in first["streams"] if s["stream"] == "calls")["bookmark"]["after"]
+    )
     loaded = rows()
     truth = visible_truth(sim)
     assert set(loaded) == set(truth)

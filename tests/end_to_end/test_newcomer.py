@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -53,6 +54,13 @@ def test_the_demo_runs_with_its_output_sent_to_a_file(tmp_path):
     assert "rows sent: calls 400," in text  # the full sync
     assert "rows sent: calls 30," in text  # the incremental run: 25 changed + 5 new
     assert "none was refused for the rate limit" in text
+    # the incremental run's report, summarised: what it sent, what it cost, where it stands
+    summary = text.split("the incremental run's report")[1].split("== requests")[0]
+    assert "succeeded in " in summary
+    assert "records: calls 30," in summary
+    assert re.search(r"\d+ requests, 0 retries, 0 rate-limit waits", summary)
+    assert "calls bookmark: 20" in summary
+    assert "warnings: 0" in summary
     assert "the next run reads calls updated since 20" in text  # the saved bookmark is shown
     assert "the last run completed, nothing to resume" in text
     assert "calls per status, in SQL:" in text
