@@ -48,6 +48,9 @@ PRIVATE_ATTRIBUTES = ["_stream_version"]
 #: Private SDK attributes used here, checked to exist on the tap's class.
 PRIVATE_TAP_ATTRIBUTES = ["_env_var_config"]
 
+#: How long a signal's handler waits for the tap's ``stopped_by`` (its run report).
+STOPPED_BY_SECONDS = 5.0
+
 StreamType = TypeVar("StreamType", bound=type[Stream])
 TapType = TypeVar("TapType", bound=type[Tap])
 
@@ -153,9 +156,17 @@ def exit_codes_on_signals(tap_class: TapType) -> TapType:
         with contextlib.suppress(SystemExit):
             sdk_handle(tap, signum, frame)  # the tap's state, then its exit 0
         stopped_by = getattr(tap, "stopped_by", None)
-        if stopped_by is not None:
-            with contextlib.suppress(Exception):
-                stopped_by(name)
+        if stopped_by is not None:  # in a thread of its own, waited for a while: the main
+            # thread may hold a lock it needs, having been interrupted anywhere
+            def report() -> None:
+                try:
+                    stopped_by(name)
+                except Exception as error:  # the stop goes on: the report is what is lost
+                    tap.logger.warning("The run's report could not be finished: %s", error)
+
+            reporter = threading.Thread(target=report, daemon=True)
+            reporter.start()
+            reporter.join(STOPPED_BY_SECONDS)
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()

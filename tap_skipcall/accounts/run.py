@@ -32,6 +32,7 @@ from tap_skipcall.accounts.state import (
 from tap_skipcall.errors import SkipcallAPIError, sentence_of
 from tap_skipcall.logs import ACCOUNT_THREAD
 from tap_skipcall.run_context import RunContext
+from tap_skipcall.threads import leave_signals_to_main_thread
 from tap_skipcall.values import plural
 
 if TYPE_CHECKING:
@@ -136,7 +137,9 @@ def run_accounts(
 
     most = int(shared.get("max_concurrent_accounts") or 1)
     workers = min(most, len(accounts))
-    with ThreadPoolExecutor(workers, thread_name_prefix="skipcall-accounts") as pool:
+    with ThreadPoolExecutor(
+        workers, thread_name_prefix="skipcall-accounts", initializer=leave_signals_to_main_thread
+    ) as pool:
         list(pool.map(read, accounts))
     finish(relay, names, outcomes, began, logger)
 

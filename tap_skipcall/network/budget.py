@@ -184,6 +184,7 @@ class RequestBudget:
     def acquire(self) -> None:
         """Block until one more request may be sent, then count it as in flight."""
         while True:
+            announced = None
             with self._lock:
                 now = self._clock()
                 wait = self._wait(now)
@@ -197,9 +198,11 @@ class RequestBudget:
                     self._announced_until = now + wait
                     self.pauses += 1
                     self.waited_seconds += wait
-                    logger.info("Rate limit: pausing %.1f s until the window resets.", wait)
-                    if self.on_wait is not None:
-                        self.on_wait(wait)
+                    announced = wait
+            if announced is not None:  # said outside the lock: a signal's handler may log
+                logger.info("Rate limit: pausing %.1f s until the window resets.", announced)
+                if self.on_wait is not None:
+                    self.on_wait(announced)
             self._sleep(wait)
 
     def _wait(self, now: float) -> float:

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from tap_skipcall.threads import leave_signals_to_main_thread
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
@@ -84,6 +86,7 @@ class Watchdog:
             self._thread.start()
 
     def _run(self) -> None:
+        leave_signals_to_main_thread()
         with self._changed:
             while True:
                 if not self._armed:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from tap_skipcall.network.budget import RequestBudget
 from tap_skipcall.network.session import DEFAULT_MAX_ANSWER_BYTES, BudgetedSession
+from tap_skipcall.threads import leave_signals_to_main_thread
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -59,7 +60,11 @@ class Transport:
         )
         self.max_concurrent = max_concurrent_requests
         self._pool = (
-            ThreadPoolExecutor(max_concurrent_requests, thread_name_prefix=thread_name_prefix)
+            ThreadPoolExecutor(
+                max_concurrent_requests,
+                thread_name_prefix=thread_name_prefix,
+                initializer=leave_signals_to_main_thread,
+            )
             if self.concurrent
             else None
         )

@@ -84,7 +84,9 @@ class RunRecorder:
     retries: int = 0
 
     def __post_init__(self) -> None:
-        self._lock = threading.Lock()
+        # Reentrant: a signal's handler runs in the main thread, perhaps while it counts, and
+        # logs a warning this recorder keeps.
+        self._lock = threading.RLock()
         self._local = threading.local()
 
     # -- scopes ------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from tap_skipcall import __version__
+from tap_skipcall.threads import threads_leave_signals
 
 if TYPE_CHECKING:
     from tap_skipcall.observe.recorder import Scope
@@ -45,10 +46,11 @@ def from_environment() -> Telemetry | None:
         )
         return None
     resource = Resource.create({"service.name": SERVICE, "service.version": __version__})
-    tracer_provider = TracerProvider(resource=resource)
-    tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    reader = PeriodicExportingMetricReader(OTLPMetricExporter(), export_interval_millis=60_000)
-    meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
+    with threads_leave_signals():  # the exporters' threads
+        tracer_provider = TracerProvider(resource=resource)
+        tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        reader = PeriodicExportingMetricReader(OTLPMetricExporter(), export_interval_millis=60_000)
+        meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
     return Telemetry(tracer_provider, meter_provider)
 
 
