@@ -24,6 +24,9 @@ were left, and the calls it sent again; one page at a time, and 8 pages read tog
 answers, 1,000 a minute per key) and compares it with one of them alone. `--privacy`
 compares the CPU per record of a sync with `privacy_free_text: redact` (every kind
 pseudonymised) and without, on notes and transcripts that name the people called.
+`--startup` measures the CPU of a run on an empty list (what every run pays once): the tap
+before run reports and telemetry existed (a worktree of that commit), the tap now without
+`OTEL_EXPORTER_OTLP_ENDPOINT`, and now exporting to a local OTLP receiver.
 """
 
 from __future__ import annotations
@@ -848,6 +851,93 @@ def first_estimate(log: str) -> tuple[float, float] | None:
     return float(said), (done - first[0]).total_seconds()
 
 
+def startup(args: argparse.Namespace) -> str:
+    """Start-up CPU: before the observe package, now without OpenTelemetry, now with it."""
+    import statistics
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    added = subprocess.run(
+        ["git", "log", "--diff-filter=A", "--format=%H", "--", "tap_skipcall/observe/__init__.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    before = f"{added[-1]}^" if added else "HEAD"
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", before], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    process, url = start_simulator(0, ["--rate-limit", "0"])
+    cpu: dict[str, list[float]] = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            subprocess.run(
+                ["git", "worktree", "add", "--detach", str(work / "before"), before],
+                cwd=ROOT,
+                capture_output=True,
+                check=True,
+            )
+            try:
+                config = work / "config.json"
+                config.write_text(json.dumps({"api_key": KEY, "api_url": url}))
+                catalog = calls_only_catalog(config, work)
+                plain = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+                endpoint = f"http://127.0.0.1:{receiver.server_address[1]}"
+                runs = {
+                    f"before run reports (`{commit}`)": (work / "before", plain),
+                    "now, `OTEL_EXPORTER_OTLP_ENDPOINT` unset": (ROOT, plain),
+                    "now, exporting to a local OTLP receiver": (
+                        ROOT,
+                        {**plain, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint},
+                    ),
+                }
+                for _ in range(args.repeat):  # interleaved: drifts of the machine hit all
+                    for label, (tree, env) in runs.items():
+                        run = subprocess.Popen(
+                            tap_cli(config, catalog),
+                            cwd=tree,
+                            env={**env, "PYTHONPATH": str(tree)},
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
+                        )
+                        _, status, usage = os.wait4(run.pid, 0)
+                        if os.waitstatus_to_exitcode(status) != 0:
+                            raise SystemExit(f"the tap failed ({label})")
+                        cpu.setdefault(label, []).append(usage.ru_utime + usage.ru_stime)
+            finally:
+                subprocess.run(
+                    ["git", "worktree", "remove", "--force", str(work / "before")],
+                    cwd=ROOT,
+                    capture_output=True,
+                )
+    finally:
+        process.terminate()
+        receiver.shutdown()
+    base = statistics.median(next(iter(cpu.values())))
+    rows = [
+        f"| run | CPU, median of {args.repeat} | against before |",
+        "|---|--:|--:|",
+    ]
+    for label, spent in cpu.items():
+        median = statistics.median(spent)
+        rows.append(f"| {label} | {median:.3f} s | {median / base:.2f} |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -893,6 +983,12 @@ def main() -> None:
         help="run this many days of one sync a day on a living account instead (faketime)",
     )
     parser.add_argument(
+        "--startup",
+        action="store_true",
+        help="start-up CPU before run reports, now, and now with OpenTelemetry instead",
+    )
+    parser.add_argument("--repeat", type=int, default=9, help="runs of each for --startup")
+    parser.add_argument(
         "--write", action="store_true", help="also write the table into docs/measurements.md"
     )
     args = parser.parse_args()
@@ -902,6 +998,8 @@ def main() -> None:
         if args.write:
             replace_block(ROOT / "docs/measurements.md", "measured freshness costs", summary)
         block = "days"
+    elif args.startup:
+        block, text = "startup", startup(args)
     elif args.accounts:
         block, text = "accounts", accounts(args)
     elif args.privacy:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tap_skipcall.errors import redact
-from tap_skipcall.observe import telemetry
 from tap_skipcall.observe.recorder import RunRecorder, WarningsKept
 from tap_skipcall.observe.report import Budget, report_path, run_report, write_atomically
 
@@ -47,6 +46,8 @@ class RunObservation:
         self.recorder = recorder
         self.report_template = report_template
         self.secrets = [s for s in secrets or [] if s]
+        from tap_skipcall.observe import telemetry  # imports OpenTelemetry only when asked
+
         self.telemetry = telemetry.from_environment()
         recorder.watcher = self.telemetry
         recorder.started_at = time.time()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,6 +134,8 @@ def report_path(template: str, started_at: float, environ: Mapping[str, str] | N
 
 def write_atomically(path: Path, content: dict[str, Any]) -> None:
     """Write the report so that a reader sees the old file or the whole new one, never half."""
+    import tempfile  # once a run, at its end: not in every start-up
+
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
