@@ -234,8 +234,9 @@ SETTINGS = th.PropertiesList(
         title="Run report path",
         description="Write a JSON report of every run here when it ends (succeeded, failed or "
         "interrupted): its outcome and error, each stream's records, requests, retries, "
-        "rate-limit waits and bookmarks, the budget used, its warnings. `{started_at}` and "
-        "environment variables ($MELTANO_JOB_ID) in the path keep one report per run.",
+        "rate-limit waits and bookmarks, the budget used, its warnings. `{started_at}` (the "
+        "run's start) and $ENVIRONMENT_VARIABLES in the path are filled in: "
+        "reports/skipcall-{started_at}.json keeps one report per run.",
     ),
     th.Property(
         "log_format",
