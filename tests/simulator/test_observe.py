@@ -305,6 +305,14 @@ def test_every_stderr_line_of_a_json_logged_sync_is_json(make_simulator, tmp_pat
     warnings = [e for e in entries if e["level"] == "warning"]
     assert any("HTTP 500" in e["message"] for e in warnings)
     assert KEY not in completed.stderr
+    # the level stays the user's: TAP_SKIPCALL_LOGLEVEL=DEBUG shows the per-parent lines
+    completed = tap_process(
+        "--config",
+        str(config),
+        env={"TAP_SKIPCALL_LOG_FORMAT": "json", "TAP_SKIPCALL_LOGLEVEL": "DEBUG"},
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert any(e["level"] == "debug" for e in json_lines(completed.stderr))
 
 
 @pytest.mark.slow  # subprocesses
