@@ -453,6 +453,26 @@ def config_notes(config: dict[str, Any]) -> list[str]:
     return []
 
 
+def secret_values(config: Any, schema: dict[str, Any] | None = None) -> list[str]:
+    """Every value of a setting the schema marks secret (an account's key inside `accounts`).
+
+    What no report, span or log may show; a secret setting added later is covered too.
+    """
+    schema = SETTINGS.to_dict() if schema is None else schema
+    found: list[str] = []
+    if isinstance(config, list):
+        for item in config:
+            found += secret_values(item, schema.get("items") or {})
+    elif isinstance(config, dict):
+        for name, spec in (schema.get("properties") or {}).items():
+            value = config.get(name)
+            if spec.get("secret") and isinstance(value, str):
+                found.append(value)
+            elif value is not None:
+                found += secret_values(value, spec)
+    return found
+
+
 def unknown_settings(config: dict[str, Any], known: set[str]) -> list[str]:
     """A warning for each setting the tap does not know, naming the one probably meant."""
     warnings = []

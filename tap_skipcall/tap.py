@@ -40,6 +40,7 @@ from tap_skipcall.settings import (
     SETTINGS,
     config_notes,
     config_problems,
+    secret_values,
     unknown_settings,
 )
 from tap_skipcall.streams import STREAM_TYPES
@@ -158,7 +159,9 @@ class TapSkipcall(Tap):
             super().sync_all()
             return
         self.observation = observation = RunObservation(
-            self.recorder, self.config.get("run_report_path"), secrets=self.secrets
+            self.recorder,
+            self.config.get("run_report_path"),
+            secrets=secret_values(dict(self.config)),
         )
         observation.began_with(self.state)
         try:
@@ -180,14 +183,6 @@ class TapSkipcall(Tap):
                 state=self.state,
                 budgets=self.budgets(),
             )
-
-    @property
-    def secrets(self) -> list[str]:
-        """What no report or span may show: every API key, the privacy key."""
-        config = dict(self.config)
-        keys = [config.get("api_key"), config.get("privacy_key")]
-        keys += [a.get("api_key") for a in config.get("accounts") or [] if isinstance(a, dict)]
-        return [key for key in keys if isinstance(key, str)]
 
     def budgets(self) -> list[Budget]:
         """What each key sent this run, against what its plan allowed in the time."""

@@ -14,7 +14,7 @@ import pytest
 from tap_skipcall.observe import RunObservation, bookmarks_of
 from tap_skipcall.observe.recorder import RunRecorder
 from tap_skipcall.observe.report import SCHEMA, Budget, report_path, run_report, write_atomically
-from tap_skipcall.settings import config_problems
+from tap_skipcall.settings import config_problems, secret_values
 
 STARTED = 1_796_185_200.0  # 2026-12-02T04:20:00Z
 
@@ -180,6 +180,17 @@ def test_a_report_that_cannot_be_written_is_said_and_the_run_goes_on(tmp_path, c
     observation = RunObservation(RunRecorder(), str(tmp_path / "file" / "r.json"))
     observation.finish("succeeded", None, state={}, budgets=[])
     assert "The run report could not be written to" in caplog.text
+
+
+def test_every_secret_setting_is_found_where_it_sits():
+    config = {
+        "api_key": "sk_live_a",
+        "privacy_key": "k" * 16,
+        "accounts": [{"name": "fr", "api_key": "sk_live_fr"}, {"name": "de", "api_key": "sk_de"}],
+        "api_url": "https://api-public.skipcall.app",
+        "user_agent": "not secret",
+    }
+    assert sorted(secret_values(config)) == sorted(["sk_live_a", "k" * 16, "sk_live_fr", "sk_de"])
 
 
 @pytest.mark.parametrize(
