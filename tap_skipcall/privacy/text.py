@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 #: Fewer digits than this cannot hold a phone number: the text is not searched for one.
 MIN_DIGITS = 6
+#: Whether a text has that many digits (a match from its start; stops at the sixth).
+ENOUGH_DIGITS = re.compile(rf"(?:\D*\d){{{MIN_DIGITS}}}")
 #: A word, hyphens and apostrophes inside it included ("Jean-Pierre", "O'Neil").
 WORD = re.compile("\\w+(?:['\u2019-]\\w+)*")
 
@@ -40,10 +42,15 @@ class Names:
 
     @classmethod
     def of(cls, names: Iterable[str]) -> Names:
-        """The names of the people on a call, prepared."""
-        folded = {n.strip().casefold() for n in names if isinstance(n, str) and n.strip()}
-        words = frozenset(n for n in folded if WORD.fullmatch(n))
-        return cls(words, names_pattern(tuple(sorted(folded - words))))
+        """The names of the people on a call, prepared (once per set of names: people recur)."""
+        return _prepared(tuple(n for n in names if isinstance(n, str)))
+
+
+@lru_cache(maxsize=4_096)
+def _prepared(names: tuple[str, ...]) -> Names:
+    folded = {n.strip().casefold() for n in names if n.strip()}
+    words = frozenset(n for n in folded if WORD.fullmatch(n))
+    return Names(words, names_pattern(tuple(sorted(folded - words))))
 
 
 NO_NAMES = Names()
@@ -51,7 +58,7 @@ NO_NAMES = Names()
 
 def redact(text: str, pseudonyms: Pseudonyms, names: Names = NO_NAMES) -> str:
     """The text with its phone numbers, e-mail addresses and these names pseudonymised."""
-    if sum(map(str.isdigit, text)) >= MIN_DIGITS:
+    if ENOUGH_DIGITS.match(text):
         text = _phones(text, pseudonyms)
     if "@" in text:
         text = EMAIL.sub(lambda m: pseudonyms.email(m.group(0)), text)

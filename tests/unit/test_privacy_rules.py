@@ -257,3 +257,22 @@ def test_the_schema_says_which_fields_are_pseudonymised_or_redacted():
     assert value["description"].startswith("Pseudonymised (privacy_pseudonymize: phone_numbers)")
     assert "privacy_free_text: redact" in annotated["properties"]["notes"]["description"]
     assert "description" not in schema["properties"]["notes"]  # the original untouched
+
+
+@pytest.mark.parametrize(
+    ("text", "searched"),
+    [
+        ("", False),
+        ("12345", False),  # five digits cannot be a number: the matcher is not run
+        ("Rappel le 12/5 à 9h", False),
+        ("123456", True),
+        ("au 06 12 34 56 78", True),
+        ("a1b2c3d4e5f6", True),  # digits anywhere count
+        ("\uff10\uff16\uff11\uff12\uff13\uff14", True),  # full-width digits are digits
+        ("x" * 10_000 + "12345", False),  # long text, few digits: linear, no backtracking
+    ],
+)
+def test_only_a_text_with_six_digits_or_more_is_searched_for_numbers(text, searched):
+    from tap_skipcall.privacy.text import ENOUGH_DIGITS
+
+    assert (ENOUGH_DIGITS.match(text) is not None) == searched
