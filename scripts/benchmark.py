@@ -25,7 +25,7 @@ answers, 1,000 a minute per key) and compares it with one of them alone. `--priv
 compares the CPU per record of a sync with `privacy_free_text: redact` (every kind
 pseudonymised) and without, on notes and transcripts that name the people called.
 `--startup` measures the CPU of a run on an empty list (what every run pays once): the tap
-before run reports and telemetry existed (a worktree of that commit), the tap now without
+before run reports and telemetry existed and the tap at HEAD (worktrees side by side), without
 `OTEL_EXPORTER_OTLP_ENDPOINT`, and now exporting to a local OTLP receiver.
 """
 
@@ -897,12 +897,19 @@ def startup(args: argparse.Namespace) -> str:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
-            subprocess.run(
-                ["git", "worktree", "add", "--detach", str(work / "before"), before],
-                cwd=ROOT,
-                capture_output=True,
-                check=True,
-            )
+            # Both as worktrees side by side, each compiled once before the runs: the same
+            # files on the same disk, only the code differs.
+            for name, commit_of in (("before", before), ("now", "HEAD")):
+                subprocess.run(
+                    ["git", "worktree", "add", "--detach", str(work / name), commit_of],
+                    cwd=ROOT,
+                    capture_output=True,
+                    check=True,
+                )
+                subprocess.run(
+                    [PYTHON, "-m", "compileall", "-q", str(work / name / "tap_skipcall")],
+                    check=True,
+                )
             try:
                 config = work / "config.json"
                 config.write_text(json.dumps({"api_key": KEY, "api_url": url}))
@@ -911,9 +918,9 @@ def startup(args: argparse.Namespace) -> str:
                 endpoint = f"http://127.0.0.1:{receiver.server_address[1]}"
                 runs = {
                     f"before run reports (`{commit}`)": (work / "before", plain),
-                    "now, `OTEL_EXPORTER_OTLP_ENDPOINT` unset": (ROOT, plain),
+                    "now, `OTEL_EXPORTER_OTLP_ENDPOINT` unset": (work / "now", plain),
                     "now, exporting to a local OTLP receiver": (
-                        ROOT,
+                        work / "now",
                         {**plain, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint},
                     ),
                 }
@@ -931,11 +938,12 @@ def startup(args: argparse.Namespace) -> str:
                             raise SystemExit(f"the tap failed ({label})")
                         cpu.setdefault(label, []).append(usage.ru_utime + usage.ru_stime)
             finally:
-                subprocess.run(
-                    ["git", "worktree", "remove", "--force", str(work / "before")],
-                    cwd=ROOT,
-                    capture_output=True,
-                )
+                for name in ("before", "now"):
+                    subprocess.run(
+                        ["git", "worktree", "remove", "--force", str(work / name)],
+                        cwd=ROOT,
+                        capture_output=True,
+                    )
     finally:
         process.terminate()
         receiver.shutdown()
