@@ -52,6 +52,8 @@ EXERCISED = {
     "TAP_SKIPCALL_API_KEY": ENVIRONMENT,
     "TAP_SKIPCALL_WORKSPACE_IDS": ENVIRONMENT,
     "TAP_SKIPCALL_LOGLEVEL": ENVIRONMENT,
+    "TAP_SKIPCALL_LOG_FORMAT": "tests/simulator/test_observe.py::"
+    "test_every_stderr_line_of_a_json_logged_sync_is_json",
 }
 #: What the README says to run that cannot run here, and why.
 NOT_HERE = {
