@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.end_to_end.meltano_postgres import ROOT, connection, meltano_env, repository_env
-from tests.end_to_end.test_dbt_package import dbt, dbt_command, truth
+from tests.end_to_end.test_dbt_package import STREAMS, dbt, dbt_command, truth
 from tests.end_to_end.test_deletions_postgres import faketime
 
 #: dbt reads and writes the repository's transform/ project: its tests share one worker.
@@ -28,7 +28,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("transform")]
 NAMES = ("fr", "de", "it")
 #: Models and dbt tests of the package (`dbt build`: PASS=…).
 DBT_PASS = "PASS=30 WARN=0 ERROR=0 SKIP=0"
-STREAMS = ["calls.*", "call_recordings.*", "call_transcriptions.*", "users.*"]
 
 
 def organisations(make_simulator, n_calls: int, **config) -> dict:
@@ -154,7 +153,7 @@ def test_the_dbt_package_over_accounts_and_over_schemas_on_postgres(
     env = accounts_env(
         orgs,
         postgres,
-        TAP_SKIPCALL__SELECT=json.dumps(STREAMS),
+        TAP_SKIPCALL__SELECT=STREAMS,
         DBT_POSTGRES_SCHEMA=f"models_accounts_{tag}",
         **dbt_env,
     )
@@ -171,7 +170,7 @@ def test_the_dbt_package_over_accounts_and_over_schemas_on_postgres(
             sim,
             postgres,
             TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=schemas[name],
-            TAP_SKIPCALL__SELECT=json.dumps(STREAMS),
+            TAP_SKIPCALL__SELECT=STREAMS,
         )
         completed = run(meltano, "target-postgres", f"{tag}{name}", solo)
         assert completed.returncode == 0, completed.stderr[-3000:]
@@ -221,7 +220,7 @@ def test_the_dbt_package_over_accounts_and_over_schemas_on_duckdb(
     orgs = organisations(make_simulator, 150)
     database = tmp_path / "warehouse.duckdb"
     env = accounts_env(
-        orgs, None, TAP_SKIPCALL__SELECT=json.dumps(STREAMS), TARGET_DUCKDB_FILEPATH=str(database)
+        orgs, None, TAP_SKIPCALL__SELECT=STREAMS, TARGET_DUCKDB_FILEPATH=str(database)
     )
     completed = run(meltano, "target-duckdb", uuid.uuid4().hex[:8], env)
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -230,7 +229,7 @@ def test_the_dbt_package_over_accounts_and_over_schemas_on_duckdb(
             **repository_env(),
             "TAP_SKIPCALL_API_URL": sim.url,
             "TAP_SKIPCALL_API_KEY": f"sk_test_{name}",
-            "TAP_SKIPCALL__SELECT": json.dumps(STREAMS),
+            "TAP_SKIPCALL__SELECT": STREAMS,
             "TARGET_DUCKDB_FILEPATH": str(database),
             "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": f"org_{name}",
         }

@@ -27,6 +27,7 @@ from tests.end_to_end.test_deletions_postgres import faketime
 
 #: dbt reads and writes the repository's transform/ project: its tests share one worker.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("transform")]
+#: What the dbt package reads (`_select` as JSON): its end-to-end tests all load these.
 STREAMS = '["calls.*", "call_recordings.*", "call_transcriptions.*", "users.*"]'
 TRANSFORM = ROOT / "transform"
 

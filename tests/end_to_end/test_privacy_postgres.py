@@ -23,13 +23,12 @@ from tests.end_to_end.meltano_postgres import (
     meltano_run_into_duckdb,
     repository_env,
 )
-from tests.end_to_end.test_dbt_package import dbt, dbt_command
+from tests.end_to_end.test_dbt_package import STREAMS, dbt, dbt_command
 from tests.end_to_end.test_deletions_postgres import faketime
 
 #: dbt reads and writes the repository's transform/ project: its tests share one worker.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("transform")]
 KEY = "an-end-to-end-privacy-key-32-chr"
-STREAMS = json.dumps(["calls.*", "call_recordings.*", "call_transcriptions.*", "users.*"])
 PRIVATE = {
     "TAP_SKIPCALL_PRIVACY_PSEUDONYMIZE": json.dumps(["phone_numbers", "names", "emails"]),
     "TAP_SKIPCALL_PRIVACY_FREE_TEXT": "redact",
