@@ -24,9 +24,11 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 #: Fewer digits than this cannot hold a phone number: the text is not searched for one.
 MIN_DIGITS = 6
 #: Whether a text has that many digits (a match from its start; stops at the sixth).
-ENOUGH_DIGITS = re.compile(rf"(?:\D*\d){{{MIN_DIGITS}}}")
+ENOUGH_DIGITS = re.compile(rf"(?:\D*+\d){{{MIN_DIGITS}}}")
+#: What joins the parts of one word ("Jean-Pierre", "O'Neil", "O\u2019Neil").
+JOINERS = "'\u2019-"
 #: A word, hyphens and apostrophes inside it included ("Jean-Pierre", "O'Neil").
-WORD = re.compile("\\w+(?:['\u2019-]\\w+)*")
+WORD = re.compile(rf"\w+(?:[{JOINERS}]\w+)*")
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,9 @@ class Names:
     phrases: re.Pattern[str] | None = None
 
     @classmethod
-    def of(cls, names: Iterable[str]) -> Names:
+    def of(cls, names: Iterable[object]) -> Names:
         """The names of the people on a call, prepared (once per set of names: people recur)."""
-        return _prepared(tuple(n for n in names if isinstance(n, str)))
+        return _prepared(tuple([n for n in names if isinstance(n, str)]))
 
 
 @lru_cache(maxsize=4_096)
@@ -63,15 +65,65 @@ def redact(text: str, pseudonyms: Pseudonyms, names: Names = NO_NAMES) -> str:
     if "@" in text:
         text = EMAIL.sub(lambda m: pseudonyms.email(m.group(0)), text)
     if names.words:
-        folded = text.casefold()
-        if any(word in folded for word in names.words):  # most texts name nobody: no scan
-            text = WORD.sub(
-                lambda m: pseudonyms.name(w) if (w := m.group(0)).casefold() in names.words else w,
-                text,
-            )
+        text = _words(text, pseudonyms, names.words)
     if names.phrases is not None:
         text = names.phrases.sub(lambda m: pseudonyms.name(m.group(0)), text)
     return text
+
+
+def _words(text: str, pseudonyms: Pseudonyms, words: frozenset[str]) -> str:
+    """The text with each of its words that is one of these names (case-folded) replaced.
+
+    A word is as :data:`WORD` reads the text from its start. Where case-folding keeps the
+    text's length (it almost always does), each character folds to one, so the names are
+    looked up in the folded text and checked to be whole words where they sit; else every
+    word is folded and compared.
+    """
+    folded = text.casefold()
+    if len(folded) != len(text):  # "ß" folds to "ss": positions differ, compare each word
+        return WORD.sub(
+            lambda m: pseudonyms.name(w) if (w := m.group(0)).casefold() in words else w, text
+        )
+    found: list[tuple[int, int]] = []
+    for word in words:
+        start = folded.find(word)
+        while start >= 0:
+            end = start + len(word)
+            whole = WORD.match(text, start) if _word_starts_at(text, start) else None
+            if whole is not None and whole.end() == end:
+                found.append((start, end))
+            start = folded.find(word, start + 1)
+    if not found:
+        return text
+    parts: list[str] = []
+    done = 0
+    for start, end in sorted(found):
+        parts += (text[done:start], pseudonyms.name(text[start:end]))
+        done = end
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def _word_starts_at(text: str, index: int) -> bool:
+    """Whether a word of :data:`WORD` starts here, reading the text from its start.
+
+    It does unless the character before is part of a word, or is an apostrophe or hyphen
+    that joins a word before it ("Jean-Pierre": no word starts at "Pierre").
+    """
+    if index == 0:
+        return True
+    before = text[index - 1]
+    if _in_word(before):
+        return False
+    return not (before in JOINERS and index >= 2 and _in_word(text[index - 2]))
+
+
+def _in_word(character: str) -> bool:
+    r"""Whether the character is a word character, as the pattern ``\w`` reads one.
+
+    Letters, digits and numerals of any script, and the underscore: what ``re`` matches.
+    """
+    return character.isalnum() or character == "_"
 
 
 def _phones(text: str, pseudonyms: Pseudonyms) -> str:

@@ -9,10 +9,9 @@ them by their pseudonyms; a transcription whose call this run did not read asks 
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from tap_skipcall.privacy.fields import CONTACT, EXTRA, FIELDS, FREE_TEXT, REP, Field
+from tap_skipcall.privacy.fields import CONTACT, EXTRA, FIELDS, FREE_TEXT, REP
 from tap_skipcall.privacy.pseudonyms import Pseudonyms
 from tap_skipcall.privacy.text import NO_NAMES, Names, redact
 
@@ -20,6 +19,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from tap_skipcall.privacy.rules import Rules
+
+    #: One thing the rules do to a record (a field pseudonymised, a text redacted), given
+    #: the names on its call.
+    Step = Callable[[dict[str, Any], Names], None]
 
 #: Calls whose people are remembered at once (transcriptions follow their call closely).
 REMEMBERED_CALLS = 20_000
@@ -44,10 +47,12 @@ class Privacy:
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
         self.pseudonyms = Pseudonyms(rules.key, rules.region)
-        self._people: OrderedDict[str, Names] = OrderedDict()
+        #: The names on each call met, oldest first (a dict keeps its order of insertion).
+        self._people: dict[str, Names] = {}
         #: Calls read again only to know who was on them (a transcription of an older call).
         self.calls_read_for_names = 0
-        self._fields: dict[str, list[tuple[Field, Callable[[str], str]]]] = {}
+        self._plans: dict[str, list[Step]] = {}
+        self._people_on_call = ("contact", "caller") if rules.everyone else ("contact",)
 
     # -- whose data ------------------------------------------------------------------
 
@@ -55,18 +60,21 @@ class Privacy:
         """Whether this person's data is covered: contacts always, reps with ``everyone``."""
         return whose == CONTACT or (whose == REP and self.rules.everyone)
 
-    def remember_call(self, call: dict[str, Any]) -> None:
+    def remember_call(self, call: dict[str, Any]) -> Names:
         """Note who is on this call (its contact; its caller), before it is transformed."""
-        names: list[str] = []
-        for key, whose in (("contact", CONTACT), ("caller", REP)):
+        names: list[object] = []
+        for key in self._people_on_call:
             person = call.get(key)
-            if isinstance(person, dict) and self.covers(whose):
-                names += [n for n in (person.get("firstName"), person.get("lastName")) if n]
+            if isinstance(person, dict):
+                names += (person.get("firstName"), person.get("lastName"))
+        people = Names.of(names)
         call_id = str(call.get("id"))
-        self._people[call_id] = Names.of(names)
-        self._people.move_to_end(call_id)
-        while len(self._people) > REMEMBERED_CALLS:
-            self._people.popitem(last=False)
+        remembered = self._people
+        remembered.pop(call_id, None)  # met again: now the newest
+        remembered[call_id] = people
+        if len(remembered) > REMEMBERED_CALLS:
+            del remembered[next(iter(remembered))]
+        return people
 
     def people_of(self, call_id: str) -> Names | None:
         """The names on this call, if this run met it (None: read it first)."""
@@ -86,27 +94,13 @@ class Privacy:
         """
         names = NO_NAMES
         if stream == "calls":
-            self.remember_call(row)
-            names = self.people_of(str(row.get("id"))) or NO_NAMES
+            names = self.remember_call(row)
         elif stream == "call_transcriptions" and self.rules.free_text == "redact":
             names = self._names_for(str(row.get("call_id")), call)
         elif stream == "contacts" and self.rules.changes_text:
-            names = Names.of(n for n in (row.get("firstName"), row.get("lastName")) if n)
-        for field, convert in self._fields_of(stream):
-            if "*" not in field.path:  # the usual field: one value, reached directly
-                holder: Any = row
-                for key in field.path[:-1]:
-                    holder = holder.get(key) if isinstance(holder, dict) else None
-                value = holder.get(field.path[-1]) if isinstance(holder, dict) else None
-                if isinstance(value, str) and value:
-                    holder[field.path[-1]] = convert(value)
-                continue
-            for holder, key in _slots(row, field.path):
-                value = holder[key]
-                if isinstance(value, str) and value:
-                    holder[key] = convert(value)
-        for path in FREE_TEXT.get(stream, ()):
-            self._free_text(row, path, names)
+            names = Names.of((row.get("firstName"), row.get("lastName")))
+        for step in self._plan_of(stream):
+            step(row, names)
         if row.get(EXTRA[0]) and self.rules.changes_text:  # fields the API added since
             row[EXTRA[0]] = self._redacted_anywhere(row[EXTRA[0]], names)
         return row
@@ -119,32 +113,47 @@ class Privacy:
             found = call(call_id)
             self.calls_read_for_names += 1
             if found is not None:
-                self.remember_call(found)
-                known = self.people_of(call_id)
+                known = self.remember_call(found)
         return known or NO_NAMES
 
-    def _fields_of(self, stream: str) -> list[tuple[Field, Callable[[str], str]]]:
-        """The stream's fields these rules pseudonymise, each with its converter (once)."""
-        found = self._fields.get(stream)
-        if found is None:
-            found = [
-                (field, getattr(self.pseudonyms, field.kind))
-                for field in FIELDS.get(stream, ())
-                if self.rules.covers(field.kind) and self.covers(field.whose)
-            ]
-            self._fields[stream] = found
-        return found
+    def _plan_of(self, stream: str) -> list[Step]:
+        """What the rules do to each record of the stream, one step per field (made once)."""
+        plan = self._plans.get(stream)
+        if plan is None:
+            converted: dict[tuple[str, ...], list[tuple[str, Callable[[str], str]]]] = {}
+            for field in FIELDS.get(stream, ()):
+                if self.rules.covers(field.kind) and self.covers(field.whose):
+                    *parents, leaf = field.path
+                    converted.setdefault(tuple(parents), []).append(
+                        (leaf, getattr(self.pseudonyms, field.kind))
+                    )
+            plan = [_convert_at(parents, leaves) for parents, leaves in converted.items()]
+            if self.rules.changes_text:
+                plan += [self._text_at(path) for path in FREE_TEXT.get(stream, ())]
+            self._plans[stream] = plan
+        return plan
 
-    def _free_text(self, row: dict[str, Any], path: tuple[str, ...], names: Names) -> None:
-        mode = self.rules.free_text
-        for holder, key in _slots(row, path):
-            value = holder[key]
-            if not isinstance(value, str):
-                continue
-            if mode == "drop":
-                holder[key] = None
-            elif mode == "redact":
-                holder[key] = redact(value, self.pseudonyms, names)
+    def _text_at(self, path: tuple[str, ...]) -> Step:
+        """The step that redacts or drops the free text at this path."""
+        pseudonyms, drop = self.pseudonyms, self.rules.free_text == "drop"
+
+        if len(path) == 1 and path != ("*",):  # the usual text: a field of the record
+            (field,) = path
+
+            def one(row: dict[str, Any], names: Names) -> None:
+                value = row.get(field)
+                if isinstance(value, str):
+                    row[field] = None if drop else redact(value, pseudonyms, names)
+
+            return one
+
+        def each(row: dict[str, Any], names: Names) -> None:
+            for holder, key in _slots(row, path):
+                value = holder[key]
+                if isinstance(value, str):
+                    holder[key] = None if drop else redact(value, pseudonyms, names)
+
+        return each
 
     def _redacted_anywhere(self, value: Any, names: Names) -> Any:
         if isinstance(value, str):
@@ -169,6 +178,36 @@ class Privacy:
                 for spec in _specs(schema, path):
                     spec["description"] = DESCRIPTIONS[self.rules.free_text]
         return schema
+
+
+def _convert_at(parents: tuple[str, ...], leaves: list[tuple[str, Callable[[str], str]]]) -> Step:
+    """The step that converts each non-empty string at these leaves of what parents lead to.
+
+    ``("contact",)`` with ``firstName`` and ``lastName``: both names of a call's contact, the
+    object reached once; ``"*"`` among the parents: each item or value there.
+    """
+    if "*" in parents or any(leaf == "*" for leaf, _ in leaves):
+
+        def each(row: dict[str, Any], names: Names) -> None:
+            for leaf, convert in leaves:
+                for holder, key in _slots(row, (*parents, leaf)):
+                    value = holder[key]
+                    if isinstance(value, str) and value:
+                        holder[key] = convert(value)
+
+        return each
+
+    def direct(row: dict[str, Any], names: Names) -> None:  # the usual fields: reached directly
+        holder: Any = row
+        for key in parents:
+            holder = holder.get(key) if isinstance(holder, dict) else None
+        if isinstance(holder, dict):
+            for leaf, convert in leaves:
+                value = holder.get(leaf)
+                if isinstance(value, str) and value:
+                    holder[leaf] = convert(value)
+
+    return direct
 
 
 def _slots(value: Any, path: tuple[str, ...]) -> Iterator[tuple[Any, Any]]:

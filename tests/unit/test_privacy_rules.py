@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from tap_skipcall.privacy import privacy_of
 from tap_skipcall.privacy.pseudonyms import Pseudonyms, normal_name, normal_phone
@@ -276,3 +278,86 @@ def test_only_a_text_with_six_digits_or_more_is_searched_for_numbers(text, searc
     from tap_skipcall.privacy.text import ENOUGH_DIGITS
 
     assert (ENOUGH_DIGITS.match(text) is not None) == searched
+
+
+@pytest.mark.parametrize(
+    "key",
+    [b"k" * 16, KEY.encode(), b"b" * 64, b"long-" * 20, "clé-à-accents-de-32-caractères".encode()],
+    ids=["short", "usual", "one-block", "longer-than-a-block", "utf-8"],
+)
+@pytest.mark.parametrize(
+    ("kind", "value", "normal"),
+    [
+        ("phone", "06 12 34 56 78", "+33612345678"),
+        ("email", " Alice@Acme.COM", "alice@acme.com"),
+        ("name", "  Émilie  Le Gall ", "émilie le gall"),
+        ("url", "https://linkedin.com/in/x/", "https://linkedin.com/in/x"),
+    ],
+)
+def test_a_pseudonym_is_the_hmac_sha256_of_kind_and_normal_form(key, kind, value, normal):
+    import hmac
+
+    expected = hmac.new(key, f"{kind}\x00{normal}".encode(), hashlib.sha256).hexdigest()[:20]
+    assert Pseudonyms(key, "FR").of(kind, value) == f"{kind}:{expected}"
+
+
+#: The words of a text as the scan of every word reads them, for the names below.
+WORDS_TEXTS = [
+    ("Jean et jean-pierre, JEAN's, Jean' ok", {"jean"}),
+    ("Jean-Pierre O'Neil et O\u2019Neil", {"jean-pierre", "o'neil", "o\u2019neil"}),
+    ("Jean-Pierre, Pierre, O'Neil, Neil, O\u2019Neil", {"pierre", "neil"}),  # inside a word
+    ("--jean__jean jean_ 2jean jean2", {"jean"}),
+    ("ß STRASSE Straße strasse", {"strasse"}),  # folding changes the length: each word compared
+    ("\u0130stanbul \u0131stanbul ISTANBUL", {"i\u0307stanbul", "istanbul"}),  # dotted, dotless
+    ("Ελένη ΕΛΈΝΗ ελενη, Σοφία ΣΟΦΊΑ", {"ελένη", "σοφία"}),
+    ("ǅemal ǆemal ǄEMAL Æsa", {"ǆemal", "æsa"}),
+    ("an ana anan a-n", {"an", "a-n"}),
+    ("", {"jean"}),
+]
+
+
+@pytest.mark.parametrize(("text", "names"), WORDS_TEXTS)
+def test_names_are_found_as_the_scan_of_every_word_finds_them(text, names):
+    from tap_skipcall.privacy.text import WORD, _words
+
+    pseudonyms = Pseudonyms(KEY.encode(), "FR")
+    every_word = WORD.sub(
+        lambda m: pseudonyms.name(w) if (w := m.group(0)).casefold() in names else w, text
+    )
+    assert _words(text, pseudonyms, frozenset(names)) == every_word
+
+
+#: Letters, joiners and characters whose case-folding is not one-to-one.
+TRICKY = "aAjJeEnN-'\u2019 _.,0\u00df\u0130\u0131\u03a3\u03c3\u03c2\u01c5\u01c6\u00e9\u0301\ufb01"
+
+
+@given(
+    text=st.text(alphabet=TRICKY, max_size=16),
+    names=st.sets(st.text(alphabet=TRICKY, min_size=1, max_size=4), min_size=1, max_size=3),
+)
+@settings(max_examples=400, deadline=None)
+def test_any_text_and_names_give_what_the_scan_of_every_word_gives(text, names):
+    from tap_skipcall.privacy.text import WORD, _words
+
+    words = frozenset(n.casefold() for n in names if WORD.fullmatch(n.casefold()))
+    assume(words)
+    pseudonyms = Pseudonyms(KEY.encode(), "FR")
+    every_word = WORD.sub(
+        lambda m: pseudonyms.name(w) if (w := m.group(0)).casefold() in words else w, text
+    )
+    assert _words(text, pseudonyms, words) == every_word
+
+
+def test_a_word_character_is_what_the_pattern_reads_as_one_in_every_script():
+    import re
+    import sys
+
+    from tap_skipcall.privacy.text import _in_word
+
+    word = re.compile(r"\w")
+    differ = [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if (word.match(chr(code)) is not None) != _in_word(chr(code))
+    ]
+    assert differ == []
