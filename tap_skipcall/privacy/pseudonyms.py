@@ -56,7 +56,8 @@ def normal_url(value: str, region: str = "") -> str:
     return value.strip().rstrip("/")
 
 
-#: How each kind of value is normalised before it is keyed.
+#: How each kind of value is normalised before it is keyed (each is given the region; only
+#: phone numbers read it).
 NORMAL_FORMS = {
     "phone": normal_phone,
     "email": normal_email,

@@ -61,7 +61,10 @@ class Privacy:
         return whose == CONTACT or (whose == REP and self.rules.everyone)
 
     def remember_call(self, call: dict[str, Any]) -> Names:
-        """Note who is on this call (its contact; its caller), before it is transformed."""
+        """Note who is on this call (its contact; its caller), before it is transformed.
+
+        The names are those the rules cover; they are returned for the call's own notes.
+        """
         names: list[object] = []
         for key in self._people_on_call:
             person = call.get(key)
@@ -117,7 +120,11 @@ class Privacy:
         return known or NO_NAMES
 
     def _plan_of(self, stream: str) -> list[Step]:
-        """What the rules do to each record of the stream, one step per field (made once)."""
+        """What the rules do to each record of the stream (made once per stream).
+
+        One step per object whose fields are pseudonymised (a call's ``contact``: both names),
+        then one per free text.
+        """
         plan = self._plans.get(stream)
         if plan is None:
             converted: dict[tuple[str, ...], list[tuple[str, Callable[[str], str]]]] = {}
