@@ -543,9 +543,8 @@ def redact_in_process(output: Path, added: float, repeat: int = 5) -> str:
     from tap_skipcall.privacy import privacy_of
     from tap_skipcall.privacy.text import ENOUGH_DIGITS
 
-    rows = [
-        json.loads(line)["record"] for line in output.open() if line.startswith('{"type":"RECORD"')
-    ]
+    lines = output.read_text().splitlines()
+    rows = [json.loads(line)["record"] for line in lines if line.startswith('{"type":"RECORD"')]
     notes = [row["notes"] for row in rows if isinstance(row.get("notes"), str)]
     searched = [text for text in notes if ENOUGH_DIGITS.match(text)]
     transform = matcher = math.inf

@@ -81,9 +81,7 @@ def _words(text: str, pseudonyms: Pseudonyms, words: frozenset[str]) -> str:
     """
     folded = text.casefold()
     if len(folded) != len(text):  # "ß" folds to "ss": positions differ, compare each word
-        return WORD.sub(
-            lambda m: pseudonyms.name(w) if (w := m.group(0)).casefold() in words else w, text
-        )
+        return every_word(text, pseudonyms, words)
     found: list[tuple[int, int]] = []
     for word in words:
         start = folded.find(word)
@@ -102,6 +100,13 @@ def _words(text: str, pseudonyms: Pseudonyms, words: frozenset[str]) -> str:
         done = end
     parts.append(text[done:])
     return "".join(parts)
+
+
+def every_word(text: str, pseudonyms: Pseudonyms, words: frozenset[str]) -> str:
+    """The same as :func:`_words`, by folding and comparing each word of the text in turn."""
+    return WORD.sub(
+        lambda m: pseudonyms.name(w) if (w := m.group(0)).casefold() in words else w, text
+    )
 
 
 def _word_starts_at(text: str, index: int) -> bool:
