@@ -259,12 +259,12 @@ def calls_state(meltano: str, sim, postgres: dict, state_id: str) -> dict:
 def meltano_run(
     meltano: str, sim, postgres: dict, state_id: str, *, prefix=(), job: str = "", **env: str
 ):
-    """`meltano run tap-skipcall target-postgres` (or ``job``) against a simulator; must
-    succeed without the key in its output."""
+    """`meltano run tap-skipcall target-postgres` (or ``job``: a job's name, or blocks separated
+    by spaces) against a simulator; must succeed without the key in its output."""
     config = tap_config(sim)
     command = run_command(meltano, state_id)
     completed = subprocess.run(
-        [*prefix, *([*command[:4], job] if job else command)],
+        [*prefix, *([*command[:4], *job.split()] if job else command)],
         cwd=ROOT,
         env=meltano_env(sim, postgres, **env),
         capture_output=True,
