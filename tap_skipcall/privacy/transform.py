@@ -52,7 +52,10 @@ class Privacy:
         #: Calls read again only to know who was on them (a transcription of an older call).
         self.calls_read_for_names = 0
         self._plans: dict[str, list[Step]] = {}
-        self._people_on_call = ("contact", "caller") if rules.everyone else ("contact",)
+        #: The people on a call whose names the rules cover (its contact; its caller).
+        self._people_on_call = tuple(
+            key for key, whose in (("contact", CONTACT), ("caller", REP)) if self.covers(whose)
+        )
 
     # -- whose data ------------------------------------------------------------------
 
